@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Set up, open, test and maintain the course. Needs only Python 3.11 and the package index.
+
+    python3 course.py lab        set up (if needed) and open the course in JupyterLab
+    python3 course.py test       set up (if needed) and run the whole test suite
+
+Maintainers also have:
+
+    python3 course.py setup               only set up (add --gpu for an NVIDIA GPU on Linux)
+    python3 course.py execute-solutions   re-run solutions/ and store fresh outputs, then
+                                          regenerate notebooks/ (optionally name notebooks)
+    python3 course.py student-notebooks   regenerate notebooks/ from solutions/
+    python3 course.py lock                rewrite requirements.txt from the current .venv
+
+Set-up makes a virtual environment in .venv/, installs the pinned versions of
+requirements.txt and this repository's `course_utils` package in editable mode. It remembers
+what it installed, so running it again is quick and changes nothing.
+
+This file uses the standard library only, because it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / "course-setup.json"
+REQUIRED_PYTHON = (3, 11)
+IS_WINDOWS = os.name == "nt"
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if IS_WINDOWS else "bin/python")
+
+
+def fail(message: str) -> None:
+    print(f"course.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def run(command: list[str], **kwargs) -> None:
+    print("+ " + " ".join(str(part) for part in command), flush=True)
+    result = subprocess.run([str(part) for part in command], cwd=ROOT, **kwargs)
+    if result.returncode != 0:
+        fail(f"this step failed with exit code {result.returncode}; see its output above.")
+
+
+def setup_fingerprint(gpu: bool) -> dict:
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return {
+        "inputs_sha256": digest.hexdigest(),
+        "python": ".".join(map(str, sys.version_info[:3])),
+        "gpu": gpu,
+    }
+
+
+def setup(gpu: bool = False) -> None:
+    """Create .venv and install everything, unless the stamp says it is already done."""
+    if sys.version_info[:2] != REQUIRED_PYTHON:
+        fail(
+            f"the course is tested on Python {REQUIRED_PYTHON[0]}.{REQUIRED_PYTHON[1]}, "
+            f"but this is Python {sys.version.split()[0]}. Run it as "
+            "`python3.11 course.py ...` (Windows: `py -3.11 course.py ...`)."
+        )
+    wanted = setup_fingerprint(gpu)
+    if STAMP.exists() and venv_python().exists():
+        done = json.loads(STAMP.read_text())
+        if done == wanted or (not gpu and done == {**wanted, "gpu": True}):
+            print("Set-up is up to date (.venv).", flush=True)
+            return
+    started = time.perf_counter()
+    if not venv_python().exists():
+        run([sys.executable, "-m", "venv", VENV])
+    # The stamp goes first so an interrupted install is redone on the next run.
+    STAMP.unlink(missing_ok=True)
+    pip = [venv_python(), "-m", "pip", "install", "--disable-pip-version-check"]
+    run([*pip, "--quiet", "-r", "requirements.txt"])
+    run([*pip, "--quiet", "--no-deps", "--no-build-isolation", "-e", "."])
+    if gpu:
+        version = _pinned_version("tensorflow")
+        run([*pip, f"tensorflow[and-cuda]=={version}"])
+    STAMP.write_text(json.dumps(wanted, indent=2))
+    print(f"Set-up finished in {time.perf_counter() - started:.0f} s.", flush=True)
+
+
+def _pinned_version(package: str) -> str:
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.lower().startswith(f"{package}=="):
+            return line.split("==", 1)[1].strip()
+    fail(f"requirements.txt does not pin {package}.")
+    return ""  # unreachable, for type checkers
+
+
+def course_env() -> dict:
+    env = dict(os.environ)
+    # TensorFlow's C++ start-up lines are noise for learners and break nbval's output capture.
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def exec_in_venv(args: list[str]) -> None:
+    """Replace this process with the venv's Python (keeps Ctrl-C and exit codes intact)."""
+    command = [str(venv_python()), *args]
+    print("+ " + " ".join(command), flush=True)
+    os.chdir(ROOT)
+    if IS_WINDOWS:  # os.execv does not hand over the console on Windows
+        raise SystemExit(subprocess.call(command, env=course_env()))
+    os.execve(command[0], command, course_env())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="course.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p_setup = sub.add_parser("setup", help="create .venv and install the pinned dependencies")
+    p_setup.add_argument("--gpu", action="store_true", help="also install CUDA libraries (Linux)")
+    p_lab = sub.add_parser("lab", help="set up, then open the course in JupyterLab")
+    p_lab.add_argument("--port", type=int, default=8888)
+    p_test = sub.add_parser("test", help="set up, then run the whole test suite")
+    p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments")
+    p_exec = sub.add_parser("execute-solutions", help="re-run solutions/, keep outputs")
+    p_exec.add_argument("notebooks", nargs="*", help="names such as 01 or 01_cnn_basics")
+    sub.add_parser("student-notebooks", help="regenerate notebooks/ from solutions/")
+    sub.add_parser("lock", help="rewrite requirements.txt from .venv")
+    args = parser.parse_args(argv)
+
+    if args.command == "setup":
+        setup(gpu=args.gpu)
+    elif args.command == "lab":
+        setup()
+        exec_in_venv(
+            [
+                "-m", "jupyter", "lab",
+                "--ServerApp.ip=127.0.0.1",  # reachable from this machine only
+                f"--ServerApp.port={args.port}",
+                f"--ServerApp.root_dir={ROOT}",
+                "--LabApp.default_url=/lab/tree/notebooks",
+            ]
+        )  # fmt: skip
+    elif args.command == "test":
+        setup()
+        exec_in_venv(["-m", "pytest", *args.pytest_args])
+    elif args.command == "execute-solutions":
+        setup()
+        exec_in_venv(["-m", "course_utils.notebook_tools", "execute", *args.notebooks])
+    elif args.command == "student-notebooks":
+        setup()
+        exec_in_venv(["-m", "course_utils.notebook_tools", "students"])
+    elif args.command == "lock":
+        setup()
+        frozen = subprocess.run(
+            [str(venv_python()), "-m", "pip", "freeze", "--exclude-editable"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        header = (ROOT / "requirements.txt").read_text().splitlines()[:2]
+        (ROOT / "requirements.txt").write_text("\n".join(header) + "\n" + frozen)
+        print("requirements.txt rewritten; run the test suite before committing it.")
+
+
+if __name__ == "__main__":
+    main()

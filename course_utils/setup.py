@@ -1,0 +1,96 @@
+"""The one call every notebook makes first: seeds, determinism, threads, plot style, versions."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+
+import numpy as np
+
+from course_utils._validation import check_int
+
+# Matplotlib defaults shared by all notebooks: small figures that fit a laptop screen,
+# nearest-neighbour interpolation so 8x8 digits look like pixels rather than blurs.
+PLOT_STYLE = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 80,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "image.interpolation": "nearest",
+    "image.cmap": "gray",
+}
+
+
+def setup_notebook(seed: int = 42, threads: int | None = None, verbose: bool = True) -> str:
+    """Make a notebook reproducible and quiet, and report what it runs on.
+
+    Call this in the first code cell, before anything builds a TensorFlow op.
+
+    Parameters
+    ----------
+    seed : int, default=42
+        Seed for Python's ``random``, NumPy and TensorFlow (through
+        ``keras.utils.set_random_seed``).
+    threads : int or None, default=None
+        Number of CPU threads TensorFlow may use inside and between ops. ``None`` keeps
+        TensorFlow's default (all cores).
+    verbose : bool, default=True
+        Print the one-line version report.
+
+    Returns
+    -------
+    str
+        The version report, e.g. ``"Python 3.11.7 | TensorFlow 2.21.0 | Keras 3.15.1 | ..."``.
+
+    Notes
+    -----
+    Op determinism makes repeated runs give the same numbers on the same machine; different
+    CPUs or thread counts may still differ in the last digits, which is why notebooks assert
+    headline results with a tolerance rather than exact values.
+    """
+    check_int(seed, "seed", minimum=0, hint="Pass a whole number such as setup_notebook(seed=42).")
+    if threads is not None:
+        check_int(threads, "threads", minimum=1, hint="Pass None to use every core.")
+
+    # Must be set before TensorFlow is imported to silence its C++ start-up log lines.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+
+    import keras
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import tensorflow as tf
+
+    if threads is not None:
+        _set_tensorflow_threads(tf, threads)
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    plt.rcParams.update(PLOT_STYLE)
+
+    gpus = tf.config.list_physical_devices("GPU")
+    device = f"GPU x{len(gpus)}" if gpus else f"CPU ({os.cpu_count()} cores)"
+    report = (
+        f"Python {platform.python_version()} | TensorFlow {tf.__version__} | "
+        f"Keras {keras.__version__} | NumPy {np.__version__} | "
+        f"Matplotlib {matplotlib.__version__} | {device} | seed {seed}"
+    )
+    if verbose:
+        print(report, file=sys.stdout)
+    return report
+
+
+def _set_tensorflow_threads(tf, threads: int) -> None:
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError as err:  # TensorFlow refuses once its runtime has started
+        raise RuntimeError(
+            "TensorFlow has already started, so its thread count can no longer change. "
+            "Restart the kernel and call setup_notebook(threads=...) in the first cell."
+        ) from err
