@@ -104,7 +104,7 @@ def _pinned_version(package: str) -> str:
 def course_env() -> dict:
     env = dict(os.environ)
     # TensorFlow's C++ start-up lines are noise for learners and break nbval's output capture.
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     return env
 
 

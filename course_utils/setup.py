@@ -56,8 +56,10 @@ def setup_notebook(seed: int = 42, threads: int | None = None, verbose: bool = T
     if threads is not None:
         check_int(threads, "threads", minimum=1, hint="Pass None to use every core.")
 
-    # Must be set before TensorFlow is imported to silence its C++ start-up log lines.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Must be set before TensorFlow is imported. Level 3 also hides a spurious C++ "error"
+    # that TF 2.21 logs on every Keras fit ("NodeDef mentions attribute
+    # use_unbounded_threadpool"); real failures still raise Python exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
 
     import keras
