@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
@@ -62,10 +63,11 @@ def setup_notebook(seed: int = 42, threads: int | None = None, verbose: bool = T
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
 
+    with _native_stderr_silenced(enabled="tensorflow" not in sys.modules):
+        import tensorflow as tf
     import keras
     import matplotlib
     import matplotlib.pyplot as plt
-    import tensorflow as tf
 
     if threads is not None:
         _set_tensorflow_threads(tf, threads)
@@ -85,6 +87,28 @@ def setup_notebook(seed: int = 42, threads: int | None = None, verbose: bool = T
     if verbose:
         print(report, file=sys.stdout)
     return report
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced(enabled: bool = True):
+    """Hide what C++ code writes to file descriptor 2 while TensorFlow loads.
+
+    TensorFlow 2.21 logs oneDNN and CUDA notes through absl before ``TF_CPP_MIN_LOG_LEVEL``
+    takes effect. Python exceptions are unaffected: they are shown after the block.
+    """
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _set_tensorflow_threads(tf, threads: int) -> None:

@@ -103,9 +103,12 @@ def test_notebook_downloads_nothing(path):
 
 
 def _exercise_cells(notebook):
-    """Yield (exercise attribute, answer name, definition code, cell) per exercise cell."""
+    """Yield (exercise attribute, answer name, definition code, cell) per exercise cell.
+
+    Exercise cells start with "# Exercise N:" in both versions; only solutions have markers.
+    """
     for cell in _code_cells(notebook):
-        if BEGIN_MARKER not in cell.source:
+        if not EXERCISE_HEADING.match(cell.source):
             continue
         match = CHECK_CALL.search(cell.source)
         assert match, f"exercise cell has no `checks.exercise_N.check(function)` line:\n{cell.source}"
@@ -151,6 +154,7 @@ def test_each_exercise_solution_passes_and_each_student_stub_reports_not_attempt
         assert heading and heading.group(1) == f"Exercise {exercise.number}"
         assert exercise.answer_name == answer_name
 
+        assert BEGIN_MARKER in code, f"{path.name} {attr}: no solution block to strip"
         exec(code, namespace)
         result = exercise.evaluate(namespace[answer_name])
         assert result.status is Status.CORRECT, result.message
