@@ -1,0 +1,67 @@
+"""setup_notebook: reproducible random numbers, a version report, and clear argument errors."""
+
+import os
+import random
+
+import numpy as np
+import pytest
+
+from course_utils import setup_notebook
+from course_utils.setup import PLOT_STYLE
+
+
+def _draws():
+    import keras
+
+    return random.random(), np.random.rand(), float(keras.random.uniform(()).numpy())
+
+
+def test_same_seed_gives_the_same_numbers_and_another_seed_does_not():
+    setup_notebook(seed=7, verbose=False)
+    first = _draws()
+    setup_notebook(seed=7, verbose=False)
+    assert _draws() == first
+    setup_notebook(seed=8, verbose=False)
+    assert _draws() != first
+
+
+def test_report_names_versions_device_and_seed(capsys):
+    import keras
+    import tensorflow as tf
+
+    report = setup_notebook(seed=3)
+    assert capsys.readouterr().out.strip() == report
+    assert f"TensorFlow {tf.__version__}" in report
+    assert f"Keras {keras.__version__}" in report
+    assert "CPU" in report or "GPU" in report
+    assert report.endswith("seed 3")
+
+
+def test_plot_style_and_quiet_tensorflow_are_applied():
+    import matplotlib.pyplot as plt
+
+    setup_notebook(seed=1, verbose=False)
+    assert plt.rcParams["image.interpolation"] == PLOT_STYLE["image.interpolation"]
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] in {"2", "3"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"seed": -1}, ValueError, "seed must be at least 0, got -1"),
+        ({"seed": 1.5}, TypeError, "seed must be a whole number, got 1.5"),
+        ({"seed": True}, TypeError, "seed must be a whole number"),
+        ({"seed": 1, "threads": 0}, ValueError, "threads must be at least 1, got 0"),
+    ],
+)
+def test_bad_arguments_are_refused_before_anything_changes(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        setup_notebook(**kwargs)
+
+
+def test_changing_threads_after_tensorflow_started_says_to_restart_the_kernel():
+    import tensorflow as tf
+
+    tf.constant(1.0) + 1.0  # start the runtime
+    with pytest.raises(RuntimeError, match="Restart the kernel"):
+        setup_notebook(seed=1, threads=1, verbose=False)
