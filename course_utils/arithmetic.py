@@ -1,0 +1,949 @@
+"""Shape and parameter arithmetic for CNN layers, with Keras's conventions.
+
+Notebook 02 asks learners to predict every layer's output shape and parameter count by hand
+and then check against ``model.summary()``. The functions here are those hand calculations,
+written once, so that :func:`layer_report` can compare them with what Keras actually built.
+
+All sizes are for one spatial dimension and ``channels_last`` images ``(batch, H, W, C)``,
+the layout the course uses throughout. Importing this module does not import TensorFlow;
+only :func:`layer_report` (and :func:`show_layer_report`) do.
+
+Formulas
+--------
+Output size of a convolution over one dimension of size ``W`` with kernel ``K``, stride
+``S``, dilation ``D`` and zero padding ``P`` on each side::
+
+    K_eff = D * (K - 1) + 1                  # the span the dilated kernel covers
+    O     = floor((W + 2P - K_eff) / S) + 1  # padding="valid" is P = 0
+
+``padding="same"`` in Keras pads just enough that ``O = ceil(W / S)``, whatever the kernel.
+Pooling uses the same formulas with ``D = 1`` and the stride defaulting to the pool size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from course_utils._validation import check_choice, check_int
+
+__all__ = [
+    "LayerReportRow",
+    "ReceptiveFieldStep",
+    "batchnorm_params",
+    "conv2d_params",
+    "conv_output_size",
+    "dense_params",
+    "depthwise_conv2d_params",
+    "format_layer_report",
+    "layer_report",
+    "pool_output_size",
+    "pooling_params",
+    "receptive_field",
+    "separable_conv2d_params",
+    "show_layer_report",
+]
+
+_PADDING_HINT = 'Use "valid", "same", or a whole number P >= 0 of zeros added on each side.'
+NOT_COVERED = "not covered by the course's formulas"
+
+
+# --------------------------------------------------------------------------------------------
+# Argument checks specific to this module
+# --------------------------------------------------------------------------------------------
+
+
+def _check_bool(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"{name} must be True or False, got {value!r} of type {type(value).__name__}."
+        )
+    return value
+
+
+def _check_padding(padding, name: str = "padding"):
+    """Return ``"valid"``, ``"same"`` or a non-negative ``int``."""
+    if isinstance(padding, str):
+        return check_choice(padding, name, ("valid", "same"), hint=_PADDING_HINT)
+    return check_int(padding, name, minimum=0, hint=_PADDING_HINT)
+
+
+def _check_kernel_pair(kernel_size, name: str = "kernel_size") -> tuple[int, int]:
+    """Return ``(kh, kw)`` from an int or a pair of ints, all at least 1."""
+    hint = "Pass an int such as 3 or a pair such as (3, 3)."
+    if isinstance(kernel_size, (tuple, list)):
+        if len(kernel_size) != 2:
+            raise ValueError(
+                f"{name} must be an int or a (height, width) pair, got {kernel_size!r} "
+                f"of length {len(kernel_size)}. {hint}"
+            )
+        return (
+            check_int(kernel_size[0], f"{name}[0]", minimum=1, hint=hint),
+            check_int(kernel_size[1], f"{name}[1]", minimum=1, hint=hint),
+        )
+    size = check_int(kernel_size, name, minimum=1, hint=hint)
+    return size, size
+
+
+# --------------------------------------------------------------------------------------------
+# Output sizes
+# --------------------------------------------------------------------------------------------
+
+
+def _conv_length(input_size: int, kernel_size: int, stride: int, padding, dilation: int) -> int:
+    """The convolution formula on already-validated arguments (no stride/dilation rule)."""
+    if padding == "same":
+        return -(-input_size // stride)  # ceil(W / S) without floats
+    pad = 0 if padding == "valid" else padding
+    effective = dilation * (kernel_size - 1) + 1
+    padded = input_size + 2 * pad
+    if effective > padded:
+        dilated = f" (kernel_size {kernel_size} dilated by {dilation})" if dilation > 1 else ""
+        raise ValueError(
+            f"The effective kernel size {effective}{dilated} is larger than the padded input "
+            f"size {padded} (input_size {input_size} + 2 * padding {pad}), so no output "
+            'position fits. Use padding="same" or a smaller kernel.'
+        )
+    return (padded - effective) // stride + 1
+
+
+def conv_output_size(input_size, kernel_size, stride=1, padding="valid", dilation=1) -> int:
+    """Output length of a convolution along one spatial dimension, as Keras computes it.
+
+    Parameters
+    ----------
+    input_size : int
+        Input length ``W`` (height or width), at least 1.
+    kernel_size : int
+        Kernel length ``K``, at least 1.
+    stride : int, default=1
+        Step ``S`` between kernel positions, at least 1.
+    padding : {"valid", "same"} or int, default="valid"
+        ``"valid"``: no padding. ``"same"``: Keras pads so that the output is
+        ``ceil(W / S)``. An int ``P >= 0``: explicit zero padding of ``P`` on *each* side,
+        the textbook formula (in Keras: a ``ZeroPadding2D(P)`` then a ``"valid"`` conv).
+    dilation : int, default=1
+        Dilation rate ``D``; the kernel then spans ``D * (K - 1) + 1`` input positions.
+
+    Returns
+    -------
+    int
+        ``floor((W + 2P - K_eff) / S) + 1`` with ``K_eff = D * (K - 1) + 1``, or
+        ``ceil(W / S)`` for ``"same"``.
+
+    Raises
+    ------
+    ValueError
+        If ``stride > 1`` and ``dilation > 1`` together (Keras's ``Conv2D`` refuses this),
+        or if the effective kernel is longer than the padded input.
+
+    Example
+    -------
+    >>> conv_output_size(32, 3, stride=2, padding=1)
+    16
+    >>> conv_output_size(32, 5, stride=2, padding="same")
+    16
+    """
+    input_size = check_int(input_size, "input_size", minimum=1)
+    kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+    stride = check_int(stride, "stride", minimum=1, hint="Use stride=1 to visit every position.")
+    padding = _check_padding(padding)
+    dilation = check_int(dilation, "dilation", minimum=1, hint="Use dilation=1 for no dilation.")
+    if stride > 1 and dilation > 1:
+        raise ValueError(
+            f"stride={stride} together with dilation={dilation} is refused by Keras's Conv2D "
+            "(strides > 1 is incompatible with dilation_rate > 1). Use stride=1 with "
+            "dilation, or dilation=1 with stride."
+        )
+    return _conv_length(input_size, kernel_size, stride, padding, dilation)
+
+
+def pool_output_size(input_size, pool_size, strides=None, padding="valid") -> int:
+    """Output length of a max or average pooling layer along one spatial dimension.
+
+    Parameters
+    ----------
+    input_size : int
+        Input length ``W``, at least 1.
+    pool_size : int
+        Window length ``K``, at least 1.
+    strides : int or None, default=None
+        Step between windows. ``None`` means ``pool_size`` (non-overlapping windows), as in
+        Keras.
+    padding : {"valid", "same"}, default="valid"
+        Keras's two pooling paddings: ``"valid"`` gives ``floor((W - K) / S) + 1``,
+        ``"same"`` gives ``ceil(W / S)``.
+
+    Returns
+    -------
+    int
+
+    Example
+    -------
+    >>> pool_output_size(32, 2)
+    16
+    >>> pool_output_size(7, 3, strides=2, padding="same")
+    4
+    """
+    input_size = check_int(input_size, "input_size", minimum=1)
+    pool_size = check_int(pool_size, "pool_size", minimum=1)
+    if strides is None:
+        strides = pool_size
+    else:
+        strides = check_int(strides, "strides", minimum=1, hint="Pass None to use pool_size.")
+    padding = check_choice(
+        padding,
+        "padding",
+        ("valid", "same"),
+        hint="Keras pooling layers accept only these; add a ZeroPadding2D layer for more.",
+    )
+    if padding == "valid" and pool_size > input_size:
+        raise ValueError(
+            f"pool_size {pool_size} is larger than the input size {input_size}, so no window "
+            'fits. Use padding="same" or a smaller pool_size.'
+        )
+    return _conv_length(input_size, pool_size, strides, padding, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Parameter counts
+# --------------------------------------------------------------------------------------------
+
+
+def conv2d_params(kernel_size, in_channels, filters, use_bias=True) -> int:
+    """Number of weights of a ``Conv2D`` layer: ``kh * kw * C_in * filters (+ filters)``.
+
+    Each of the ``filters`` kernels has one ``kh x kw`` slice per input channel, plus one
+    bias. A 1x1 convolution (``kernel_size=1``) is the special case ``C_in * filters``: it
+    mixes channels at each pixel and sees no neighbours.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+        Kernel height and width; an int means a square kernel.
+    in_channels : int
+        Channels of the input, ``C_in``.
+    filters : int
+        Number of kernels, which is the number of output channels.
+    use_bias : bool, default=True
+
+    Returns
+    -------
+    int
+
+    Example
+    -------
+    >>> conv2d_params(3, in_channels=3, filters=32)
+    896
+    >>> conv2d_params(1, in_channels=64, filters=32)
+    2080
+    """
+    kh, kw = _check_kernel_pair(kernel_size)
+    in_channels = check_int(in_channels, "in_channels", minimum=1)
+    filters = check_int(filters, "filters", minimum=1)
+    use_bias = _check_bool(use_bias, "use_bias")
+    return kh * kw * in_channels * filters + (filters if use_bias else 0)
+
+
+def depthwise_conv2d_params(kernel_size, in_channels, depth_multiplier=1, use_bias=True) -> int:
+    """Number of weights of a ``DepthwiseConv2D`` layer.
+
+    Every input channel gets its own ``depth_multiplier`` kernels of size ``kh x kw``, and
+    channels are never mixed: ``kh * kw * C_in * M`` weights plus ``C_in * M`` biases.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+    in_channels : int
+    depth_multiplier : int, default=1
+        Output channels per input channel, ``M``.
+    use_bias : bool, default=True
+
+    Returns
+    -------
+    int
+
+    Example
+    -------
+    >>> depthwise_conv2d_params(3, in_channels=64)
+    640
+    """
+    kh, kw = _check_kernel_pair(kernel_size)
+    in_channels = check_int(in_channels, "in_channels", minimum=1)
+    depth_multiplier = check_int(depth_multiplier, "depth_multiplier", minimum=1)
+    use_bias = _check_bool(use_bias, "use_bias")
+    outputs = in_channels * depth_multiplier
+    return kh * kw * outputs + (outputs if use_bias else 0)
+
+
+def separable_conv2d_params(
+    kernel_size, in_channels, filters, depth_multiplier=1, use_bias=True
+) -> int:
+    """Number of weights of a ``SeparableConv2D`` layer.
+
+    A depthwise step (``kh * kw * C_in * M`` weights, no bias) followed by a 1x1 pointwise
+    step (``C_in * M * filters`` weights) with one bias per filter, which is how Keras
+    builds it.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+    in_channels : int
+    filters : int
+    depth_multiplier : int, default=1
+    use_bias : bool, default=True
+
+    Returns
+    -------
+    int
+
+    Example
+    -------
+    >>> separable_conv2d_params(3, in_channels=64, filters=128)  # Conv2D would need 73,856
+    8896
+    """
+    kh, kw = _check_kernel_pair(kernel_size)
+    in_channels = check_int(in_channels, "in_channels", minimum=1)
+    filters = check_int(filters, "filters", minimum=1)
+    depth_multiplier = check_int(depth_multiplier, "depth_multiplier", minimum=1)
+    use_bias = _check_bool(use_bias, "use_bias")
+    middle = in_channels * depth_multiplier
+    return kh * kw * middle + middle * filters + (filters if use_bias else 0)
+
+
+def dense_params(in_features, units, use_bias=True) -> int:
+    """Number of weights of a ``Dense`` layer: ``in_features * units (+ units)``.
+
+    On inputs with more than two axes Keras's ``Dense`` acts on the last axis only, so
+    ``in_features`` is the size of that axis.
+
+    Parameters
+    ----------
+    in_features : int
+    units : int
+    use_bias : bool, default=True
+
+    Returns
+    -------
+    int
+
+    Example
+    -------
+    >>> dense_params(64 * 64 * 3, 32, use_bias=False)  # weights only
+    393216
+    >>> dense_params(64 * 64 * 3, 32)  # plus the 32 biases
+    393248
+    """
+    in_features = check_int(in_features, "in_features", minimum=1)
+    units = check_int(units, "units", minimum=1)
+    use_bias = _check_bool(use_bias, "use_bias")
+    return in_features * units + (units if use_bias else 0)
+
+
+def batchnorm_params(channels, trainable_only=False, *, center=True, scale=True) -> int:
+    """Number of weights of a ``BatchNormalization`` layer over ``channels`` channels.
+
+    Per channel Keras keeps ``gamma`` (if ``scale``) and ``beta`` (if ``center``), which are
+    learned, and a moving mean and moving variance, which are updated during training but
+    not by the optimiser (non-trainable). ``model.summary()`` and ``count_params()`` count
+    all of them, hence the default.
+
+    Parameters
+    ----------
+    channels : int
+        Size of the normalised axis (the channels, for images).
+    trainable_only : bool, default=False
+        ``False``: all weights, ``4 * C`` by default, as ``count_params()`` reports.
+        ``True``: only ``gamma`` and ``beta``, ``2 * C`` by default.
+    center, scale : bool, default=True
+        Keras's options to drop ``beta`` or ``gamma``.
+
+    Returns
+    -------
+    int
+
+    Example
+    -------
+    >>> batchnorm_params(32)
+    128
+    >>> batchnorm_params(32, trainable_only=True)
+    64
+    """
+    channels = check_int(channels, "channels", minimum=1)
+    trainable_only = _check_bool(trainable_only, "trainable_only")
+    center = _check_bool(center, "center")
+    scale = _check_bool(scale, "scale")
+    trainable = channels * (int(center) + int(scale))
+    return trainable if trainable_only else trainable + 2 * channels
+
+
+def pooling_params() -> int:
+    """Number of weights of any pooling layer: always 0.
+
+    Max and average pooling (and their global versions) apply a fixed rule (take the
+    maximum, take the mean) to each window; there is nothing to learn, so they add no
+    parameters however large the window or the input.
+
+    Example
+    -------
+    >>> pooling_params()
+    0
+    """
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Receptive field
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceptiveFieldStep:
+    """One layer's contribution to the receptive field (one spatial dimension).
+
+    Attributes
+    ----------
+    layer_index : int
+        Position in the sequence given to :func:`receptive_field`, from 0.
+    kernel_size, stride, dilation : int
+        The layer's settings.
+    receptive_field : int
+        Input pixels one output unit of this layer sees.
+    jump : int
+        Distance in input pixels between neighbouring output units of this layer (the
+        product of the strides so far).
+    """
+
+    layer_index: int
+    kernel_size: int
+    stride: int
+    dilation: int
+    receptive_field: int
+    jump: int
+
+
+def _check_rf_layer(index: int, layer) -> tuple[int, int, int]:
+    shape_hint = "Give one (kernel_size, stride) or (kernel_size, stride, dilation) per layer."
+    if isinstance(layer, str) or not isinstance(layer, Sequence):
+        raise TypeError(
+            f"layers[{index}] must be a tuple, got {layer!r} of type {type(layer).__name__}. "
+            f"{shape_hint}"
+        )
+    if len(layer) not in (2, 3):
+        raise ValueError(
+            f"layers[{index}] must have 2 or 3 entries, got {tuple(layer)!r} of length "
+            f"{len(layer)}. {shape_hint}"
+        )
+    kernel = check_int(layer[0], f"layers[{index}] kernel_size", minimum=1)
+    stride = check_int(layer[1], f"layers[{index}] stride", minimum=1)
+    dilation = check_int(layer[2], f"layers[{index}] dilation", minimum=1) if len(layer) == 3 else 1
+    return kernel, stride, dilation
+
+
+def receptive_field(layers) -> list[ReceptiveFieldStep]:
+    """Receptive field and jump after each conv or pooling layer, along one dimension.
+
+    Starting from one input pixel (``r = 1``, ``j = 1``), each layer with kernel ``k``,
+    stride ``s`` and dilation ``d`` gives::
+
+        k_eff = d * (k - 1) + 1
+        r_out = r_in + (k_eff - 1) * j_in
+        j_out = j_in * s
+
+    Padding does not change the receptive field. Layers that do not slide a window (ReLU,
+    batch norm, dropout) leave it unchanged and are simply left out.
+
+    Parameters
+    ----------
+    layers : sequence of tuples
+        One ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)`` per layer, in
+        order; a pooling layer is ``(pool_size, strides)``. An empty sequence gives ``[]``.
+
+    Returns
+    -------
+    list of ReceptiveFieldStep
+
+    Example
+    -------
+    >>> [step.receptive_field for step in receptive_field([(3, 1), (3, 1), (2, 2), (3, 1)])]
+    [3, 5, 6, 10]
+    """
+    if isinstance(layers, str) or not isinstance(layers, Sequence):
+        raise TypeError(
+            f"layers must be a list of (kernel_size, stride[, dilation]) tuples, got "
+            f"{layers!r} of type {type(layers).__name__}."
+        )
+    checked = [_check_rf_layer(i, layer) for i, layer in enumerate(layers)]
+    steps = []
+    field, jump = 1, 1
+    for index, (kernel, stride, dilation) in enumerate(checked):
+        field += dilation * (kernel - 1) * jump
+        jump *= stride
+        steps.append(ReceptiveFieldStep(index, kernel, stride, dilation, field, jump))
+    return steps
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing predictions with a Keras model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerReportRow:
+    """One layer of :func:`layer_report`: the course's prediction next to Keras's numbers.
+
+    ``predicted_shape`` and ``predicted_params`` are ``None`` (and ``agrees`` is ``None``)
+    for layers the course's formulas do not cover; ``note`` then says why.
+    """
+
+    name: str
+    layer_type: str
+    predicted_shape: tuple | None
+    keras_shape: tuple | None
+    predicted_params: int | None
+    keras_params: int | None
+    agrees: bool | None
+    note: str = ""
+
+
+class _NotCovered(Exception):
+    """Raised by a predictor when the layer's settings are outside the course's formulas."""
+
+
+def _spatial(input_shape, what):
+    if len(input_shape) != 4:
+        raise _NotCovered(f"{what} on a rank-{len(input_shape)} input is {NOT_COVERED}")
+    return input_shape[1], input_shape[2]
+
+
+def _require_channels_last(config):
+    if config.get("data_format", "channels_last") != "channels_last":
+        raise _NotCovered(
+            f"data_format={config['data_format']!r} is {NOT_COVERED} (they use channels_last)"
+        )
+
+
+def _known_channels(input_shape):
+    channels = input_shape[-1]
+    if channels is None:
+        raise _NotCovered("the input's channel count is unknown")
+    return channels
+
+
+def _conv_spatial(layer, config, input_shape, *, keras_refuses_dilated_strides):
+    """Spatial output dims of a Conv2D-like layer, keeping unknown (None) dims unknown."""
+    _require_channels_last(config)
+    kernel, strides, dilation = config["kernel_size"], config["strides"], config["dilation_rate"]
+    if keras_refuses_dilated_strides and max(strides) > 1 and max(dilation) > 1:
+        raise _NotCovered("strides > 1 with dilation_rate > 1 (Keras refuses this)")
+    dims = []
+    for axis, size in enumerate(_spatial(input_shape, type(layer).__name__)):
+        dims.append(
+            None
+            if size is None
+            else _conv_length(size, kernel[axis], strides[axis], config["padding"], dilation[axis])
+        )
+    return dims
+
+
+def _no_adapters(layer):
+    if getattr(layer, "lora_enabled", False):
+        raise _NotCovered(f"LoRA adapters are {NOT_COVERED}")
+    if getattr(layer, "quantization_mode", None):
+        raise _NotCovered(f"quantised layers are {NOT_COVERED}")
+
+
+def _predict_input(layer, config, input_shape):
+    return tuple(config["batch_shape"]), 0
+
+
+def _predict_conv2d(layer, config, input_shape):
+    _no_adapters(layer)
+    if config.get("groups", 1) != 1:
+        raise _NotCovered(f"grouped convolution (groups={config['groups']}) is {NOT_COVERED}")
+    dims = _conv_spatial(layer, config, input_shape, keras_refuses_dilated_strides=True)
+    params = conv2d_params(
+        tuple(config["kernel_size"]),
+        _known_channels(input_shape),
+        config["filters"],
+        use_bias=config["use_bias"],
+    )
+    return (input_shape[0], *dims, config["filters"]), params
+
+
+def _predict_depthwise(layer, config, input_shape):
+    _no_adapters(layer)
+    # Keras builds DepthwiseConv2D with strides > 1 and dilation > 1; the formula still holds.
+    dims = _conv_spatial(layer, config, input_shape, keras_refuses_dilated_strides=False)
+    channels = _known_channels(input_shape)
+    multiplier = config["depth_multiplier"]
+    params = depthwise_conv2d_params(
+        tuple(config["kernel_size"]), channels, multiplier, use_bias=config["use_bias"]
+    )
+    return (input_shape[0], *dims, channels * multiplier), params
+
+
+def _predict_separable(layer, config, input_shape):
+    _no_adapters(layer)
+    dims = _conv_spatial(layer, config, input_shape, keras_refuses_dilated_strides=False)
+    params = separable_conv2d_params(
+        tuple(config["kernel_size"]),
+        _known_channels(input_shape),
+        config["filters"],
+        config["depth_multiplier"],
+        use_bias=config["use_bias"],
+    )
+    return (input_shape[0], *dims, config["filters"]), params
+
+
+def _predict_dense(layer, config, input_shape):
+    _no_adapters(layer)
+    params = dense_params(_known_channels(input_shape), config["units"], config["use_bias"])
+    return (*input_shape[:-1], config["units"]), params
+
+
+def _predict_batchnorm(layer, config, input_shape):
+    if config.get("renorm", False):
+        raise _NotCovered(f"batch renormalisation is {NOT_COVERED}")
+    axis = config["axis"]
+    if not isinstance(axis, int):
+        raise _NotCovered(f"normalising over several axes ({axis!r}) is {NOT_COVERED}")
+    channels = input_shape[axis]
+    if channels is None:
+        raise _NotCovered("the normalised axis has unknown size")
+    params = batchnorm_params(channels, center=config["center"], scale=config["scale"])
+    return tuple(input_shape), params
+
+
+def _predict_pooling(layer, config, input_shape):
+    _require_channels_last(config)
+    pool, strides = config["pool_size"], config["strides"] or config["pool_size"]
+    padding = config["padding"]
+    dims = [
+        None if size is None else pool_output_size(size, pool[axis], strides[axis], padding)
+        for axis, size in enumerate(_spatial(input_shape, type(layer).__name__))
+    ]
+    return (input_shape[0], *dims, input_shape[3]), pooling_params()
+
+
+def _predict_global_pooling(layer, config, input_shape):
+    _require_channels_last(config)
+    _spatial(input_shape, type(layer).__name__)
+    if config.get("keepdims", False):
+        return (input_shape[0], 1, 1, input_shape[3]), pooling_params()
+    return (input_shape[0], input_shape[3]), pooling_params()
+
+
+def _predict_flatten(layer, config, input_shape):
+    rest = input_shape[1:]
+    size = None if any(d is None for d in rest) else math.prod(rest)
+    return (input_shape[0], size), 0
+
+
+def _predict_zero_padding(layer, config, input_shape):
+    _require_channels_last(config)
+    (top, bottom), (left, right) = config["padding"]
+    height, width = _spatial(input_shape, "ZeroPadding2D")
+    height = None if height is None else height + top + bottom
+    width = None if width is None else width + left + right
+    return (input_shape[0], height, width, input_shape[3]), 0
+
+
+def _predict_reshape(layer, config, input_shape):
+    target = list(config["target_shape"])
+    if any(d is None for d in input_shape[1:]):
+        raise _NotCovered("reshaping an input with unknown sizes is " + NOT_COVERED)
+    total = math.prod(input_shape[1:])
+    if -1 in target:
+        known = math.prod(d for d in target if d != -1)
+        target[target.index(-1)] = total // known
+    return (input_shape[0], *target), 0
+
+
+def _predict_same_shape(layer, config, input_shape):
+    return tuple(input_shape), 0
+
+
+def _predict_add(layer, config, input_shapes):
+    if len({tuple(s) for s in input_shapes}) != 1:
+        raise _NotCovered("adding tensors of different shapes (broadcasting) is " + NOT_COVERED)
+    return tuple(input_shapes[0]), 0
+
+
+def _predict_concatenate(layer, config, input_shapes):
+    axis = config["axis"]
+    rank = len(input_shapes[0])
+    axis = axis % rank
+    sizes = [s[axis] for s in input_shapes]
+    out = list(input_shapes[0])
+    out[axis] = None if any(s is None for s in sizes) else sum(sizes)
+    return tuple(out), 0
+
+
+def _predictors(keras):
+    """Map each covered Keras layer class (matched exactly, not subclasses) to its predictor."""
+    layers = keras.layers
+    table = {
+        layers.InputLayer: _predict_input,
+        layers.Conv2D: _predict_conv2d,
+        layers.DepthwiseConv2D: _predict_depthwise,
+        layers.SeparableConv2D: _predict_separable,
+        layers.Dense: _predict_dense,
+        layers.BatchNormalization: _predict_batchnorm,
+        layers.MaxPooling2D: _predict_pooling,
+        layers.AveragePooling2D: _predict_pooling,
+        layers.GlobalAveragePooling2D: _predict_global_pooling,
+        layers.GlobalMaxPooling2D: _predict_global_pooling,
+        layers.Flatten: _predict_flatten,
+        layers.ZeroPadding2D: _predict_zero_padding,
+        layers.Reshape: _predict_reshape,
+        layers.Add: _predict_add,
+        layers.Concatenate: _predict_concatenate,
+    }
+    # Layers that change values but neither the shape nor hold weights.
+    for name in (
+        "Activation",
+        "ReLU",
+        "LeakyReLU",
+        "ELU",
+        "Softmax",
+        "Dropout",
+        "SpatialDropout2D",
+        "Rescaling",
+        "RandomFlip",
+        "RandomRotation",
+        "RandomZoom",
+        "RandomTranslation",
+        "RandomContrast",
+    ):
+        table[getattr(layers, name)] = _predict_same_shape
+    return table
+
+
+_MULTI_INPUT = (_predict_add, _predict_concatenate)
+
+
+def _as_shape(tensor_shape) -> tuple:
+    return tuple(None if d is None else int(d) for d in tensor_shape)
+
+
+def _keras_side(layer):
+    """Keras's own input shape(s), output shape and parameter count for ``layer``."""
+    inputs, outputs = layer.input, layer.output
+    if isinstance(inputs, (list, tuple)):
+        # An InputLayer has no inputs (an empty list); merge layers such as Add have several.
+        input_shape = [_as_shape(t.shape) for t in inputs] if inputs else None
+    else:
+        input_shape = _as_shape(inputs.shape)
+    if isinstance(outputs, (list, tuple)):
+        output_shape = None  # several outputs: not something the course's formulas cover
+    else:
+        output_shape = _as_shape(outputs.shape)
+    return input_shape, output_shape, int(layer.count_params())
+
+
+def _report_row(layer, predictors) -> LayerReportRow:
+    name, layer_type = layer.name, type(layer).__name__
+    try:
+        input_shape, keras_shape, keras_params = _keras_side(layer)
+    except (AttributeError, ValueError) as err:
+        return LayerReportRow(
+            name, layer_type, None, None, None, None, None,
+            f"Keras records no input/output for this layer ({err})",
+        )
+
+    def not_covered(note):
+        return LayerReportRow(
+            name, layer_type, None, keras_shape, None, keras_params, None, note
+        )
+
+    predictor = predictors.get(type(layer))
+    if predictor is None or keras_shape is None:
+        return not_covered(NOT_COVERED)
+    if predictor is _predict_input:
+        wanted_kind = type(None)
+    else:
+        wanted_kind = list if predictor in _MULTI_INPUT else tuple
+    if not isinstance(input_shape, wanted_kind):
+        return not_covered(NOT_COVERED)
+    try:
+        predicted_shape, predicted_params = predictor(layer, layer.get_config(), input_shape)
+    except _NotCovered as err:
+        return not_covered(str(err))
+    except (TypeError, ValueError) as err:  # settings the formulas refuse: say so, never guess
+        return not_covered(f"{NOT_COVERED}: {err}")
+    agrees = predicted_shape == keras_shape and predicted_params == keras_params
+    return LayerReportRow(
+        name, layer_type, predicted_shape, keras_shape, predicted_params, keras_params, agrees
+    )
+
+
+def _check_built_model(model, keras):
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"model must be a keras.Model (Sequential or functional), got an object of type "
+            f"{type(model).__name__}."
+        )
+    if not model.built:
+        raise ValueError(
+            f"model {model.name!r} is not built yet, so its layers have no shapes. "
+            "Call model.build(...) or define it with keras.Input, e.g. "
+            "keras.Sequential([keras.Input(shape=(32, 32, 3)), ...])."
+        )
+
+
+def layer_report(model) -> list[LayerReportRow]:
+    """Predict every layer's output shape and parameter count and compare with Keras.
+
+    For each layer the prediction uses only the layer's configuration (``get_config()``)
+    and the input shape Keras recorded for it, through the functions of this module. Keras's
+    side is ``layer.output.shape`` and ``layer.count_params()``, the numbers
+    ``model.summary()`` prints.
+
+    Covered layers (matched by exact class): ``InputLayer``, ``Conv2D``, ``DepthwiseConv2D``,
+    ``SeparableConv2D``, ``Dense`` (on inputs of any rank: it acts on the last axis),
+    ``BatchNormalization``, ``MaxPooling2D``, ``AveragePooling2D``,
+    ``GlobalAveragePooling2D``, ``GlobalMaxPooling2D``, ``Flatten``, ``ZeroPadding2D``,
+    ``Reshape``, ``Add`` (equal shapes), ``Concatenate`` and the shape-preserving,
+    weight-free ``Activation``, ``ReLU``, ``LeakyReLU``, ``ELU``, ``Softmax``, ``Dropout``,
+    ``SpatialDropout2D``, ``Rescaling`` and ``RandomFlip``/``Rotation``/``Zoom``/
+    ``Translation``/``Contrast``. Any other layer, or a covered one with settings outside
+    the formulas (``channels_first``, grouped convolution, LoRA, ...), gets ``None``
+    predictions, ``agrees=None`` and a note, rather than a guess.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built Sequential or functional model. Nested models appear as one uncovered row.
+
+    Returns
+    -------
+    list of LayerReportRow
+        One row per entry of ``model.layers``, in order (a Sequential model lists no
+        ``InputLayer``; a functional model does).
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a ``keras.Model``.
+    ValueError
+        If the model is not built.
+
+    Example
+    -------
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input(shape=(32, 32, 3)), keras.layers.Conv2D(32, 3)])
+    >>> [(row.predicted_params, row.keras_params, row.agrees) for row in layer_report(model)]
+    [(896, 896, True)]
+    """
+    import keras
+
+    _check_built_model(model, keras)
+    predictors = _predictors(keras)
+    return [_report_row(layer, predictors) for layer in model.layers]
+
+
+def _format_shape(shape) -> str:
+    if shape is None:
+        return "-"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def _format_count(count) -> str:
+    return "-" if count is None else f"{count:,}"
+
+
+def format_layer_report(rows) -> str:
+    """Render :func:`layer_report` rows as a plain-text, fixed-width table.
+
+    The text depends only on the rows (ASCII, no terminal width, no colours), so notebooks
+    can store and compare it. Disagreements are marked ``NO <--`` in the last column and
+    counted on the final line; uncovered layers show ``-`` and their note.
+
+    Parameters
+    ----------
+    rows : sequence of LayerReportRow
+
+    Returns
+    -------
+    str
+
+    Example
+    -------
+    >>> row = LayerReportRow("conv", "Conv2D", (None, 30, 30, 32), (None, 30, 30, 32),
+    ...                      896, 896, True)
+    >>> print(format_layer_report([row]))  # doctest: +NORMALIZE_WHITESPACE
+    Layer (type)    Predicted shape     Keras shape         Predicted params  Keras params  Agrees
+    ---------------------------------------------------------------------------------------------
+    conv (Conv2D)   (None, 30, 30, 32)  (None, 30, 30, 32)               896           896  yes
+    ---------------------------------------------------------------------------------------------
+    Disagreements: 0 of 1 checked layers.
+    """
+    if isinstance(rows, (str, LayerReportRow)) or not isinstance(rows, Sequence):
+        raise TypeError(
+            f"rows must be a list of LayerReportRow, as returned by layer_report(model); got "
+            f"{type(rows).__name__}."
+        )
+    for i, row in enumerate(rows):
+        if not isinstance(row, LayerReportRow):
+            raise TypeError(
+                f"rows[{i}] must be a LayerReportRow, got {row!r} of type {type(row).__name__}."
+            )
+
+    header = ("Layer (type)", "Predicted shape", "Keras shape", "Predicted params",
+              "Keras params", "Agrees")
+    verdicts = {True: "yes", False: "NO <--", None: "-"}
+    body = [
+        (
+            f"{row.name} ({row.layer_type})",
+            _format_shape(row.predicted_shape),
+            _format_shape(row.keras_shape),
+            _format_count(row.predicted_params),
+            _format_count(row.keras_params),
+            verdicts[row.agrees] + (f"  {row.note}" if row.note else ""),
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(5)]
+    right_aligned = (False, False, False, True, True)
+
+    def render(cells):
+        parts = [
+            cell.rjust(width) if right else cell.ljust(width)
+            for cell, width, right in zip(cells[:5], widths, right_aligned, strict=True)
+        ]
+        return ("  ".join(parts) + "  " + cells[5]).rstrip()
+
+    title = render(header)
+    rule = "-" * len(title)
+    lines = [title, rule, *(render(cells) for cells in body), rule]
+
+    checked = [row for row in rows if row.agrees is not None]
+    wrong = sum(1 for row in checked if row.agrees is False)
+    uncovered = len(rows) - len(checked)
+    summary = f"Disagreements: {wrong} of {len(checked)} checked layers."
+    if uncovered:
+        summary += f" Not covered by the course's formulas: {uncovered}."
+    lines.append(summary)
+    return "\n".join(lines)
+
+
+def show_layer_report(model) -> list[LayerReportRow]:
+    """Print :func:`format_layer_report` of :func:`layer_report` and return the rows.
+
+    Example
+    -------
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input(shape=(8, 8, 1)),
+    ...                           keras.layers.MaxPooling2D(name="pool")])
+    >>> rows = show_layer_report(model)  # doctest: +NORMALIZE_WHITESPACE
+    Layer (type)         Predicted shape  Keras shape      Predicted params  Keras params  Agrees
+    ---------------------------------------------------------------------------------------------
+    pool (MaxPooling2D)  (None, 4, 4, 1)  (None, 4, 4, 1)                 0             0  yes
+    ---------------------------------------------------------------------------------------------
+    Disagreements: 0 of 1 checked layers.
+    """
+    rows = layer_report(model)
+    print(format_layer_report(rows))
+    return rows
