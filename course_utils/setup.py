@@ -10,7 +10,10 @@ import sys
 
 import numpy as np
 
-from course_utils._validation import check_int
+from course_utils._validation import check_int, check_number
+
+#: Environment variable holding the learner's scale factor (see :func:`scaled`).
+SCALE_VARIABLE = "COURSE_SCALE"
 
 # Matplotlib defaults shared by all notebooks: small figures that fit a laptop screen,
 # nearest-neighbour interpolation so 8x8 digits look like pixels rather than blurs.
@@ -79,14 +82,50 @@ def setup_notebook(seed: int = 42, threads: int | None = None, verbose: bool = T
 
     gpus = tf.config.list_physical_devices("GPU")
     device = f"GPU x{len(gpus)}" if gpus else f"CPU ({os.cpu_count()} cores)"
+    scale = course_scale()
     report = (
         f"Python {platform.python_version()} | TensorFlow {tf.__version__} | "
         f"Keras {keras.__version__} | NumPy {np.__version__} | "
         f"Matplotlib {matplotlib.__version__} | {device} | seed {seed}"
+        + (f" | scale x{scale:g}" if scale != 1 else "")
     )
     if verbose:
         print(report, file=sys.stdout)
     return report
+
+
+def course_scale() -> float:
+    """The learner's scale factor for data and epochs: ``COURSE_SCALE``, default 1.
+
+    The default runs every notebook within its time budget on a 2-core laptop CPU. A learner
+    with time to spare starts JupyterLab with ``python3.11 course.py lab --scale 4`` (or sets
+    ``COURSE_SCALE=4``) for a fuller run. Values below 1 are refused: the default is already
+    the smallest run whose results the notebooks assert.
+    """
+    raw = os.environ.get(SCALE_VARIABLE, "1")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(
+            f"{SCALE_VARIABLE} must be a number such as 2 or 4, got {raw!r}. Unset it for the "
+            "default run."
+        ) from None
+    return check_number(
+        value,
+        SCALE_VARIABLE,
+        minimum=1,
+        hint="It scales data and epochs up from the default run; unset it for the default.",
+    )
+
+
+def scaled(count: int) -> int:
+    """``count`` (epochs, images, ...) multiplied by the learner's scale factor, rounded.
+
+    >>> scaled(15)  # with COURSE_SCALE unset   # doctest: +SKIP
+    15
+    """
+    check_int(count, "count", minimum=1)
+    return max(1, round(count * course_scale()))
 
 
 @contextlib.contextmanager

@@ -65,3 +65,25 @@ def test_changing_threads_after_tensorflow_started_says_to_restart_the_kernel():
     tf.constant(1.0) + 1.0  # start the runtime
     with pytest.raises(RuntimeError, match="Restart the kernel"):
         setup_notebook(seed=1, threads=1, verbose=False)
+
+
+def test_scale_defaults_to_one_and_multiplies_counts(monkeypatch):
+    from course_utils import scaled
+
+    monkeypatch.delenv("COURSE_SCALE", raising=False)
+    assert scaled(15) == 15
+    monkeypatch.setenv("COURSE_SCALE", "2.5")
+    assert scaled(15) == 38
+    assert "scale x2.5" in setup_notebook(seed=1, verbose=False)
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [("0.5", "at least 1"), ("four", "must be a number such as 2 or 4, got 'four'"), ("nan", "finite")],
+)
+def test_bad_scale_is_refused_with_the_fix(monkeypatch, value, match):
+    from course_utils import scaled
+
+    monkeypatch.setenv("COURSE_SCALE", value)
+    with pytest.raises(ValueError, match=match):
+        scaled(10)

@@ -1,0 +1,243 @@
+"""Measure the course on this machine and print a table; also write it to benchmarks/results/.
+
+    python3.11 course.py benchmark                 # everything
+    python3.11 course.py benchmark --skip-setup    # without the clean-clone set-up timing
+    python3.11 course.py benchmark --notebooks 01 05
+
+What it measures, one run each (numbers vary by a few percent between runs):
+
+* each solution notebook's execution time, kernel start included, and the kernel's peak
+  memory (peak resident set size), against the budgets of 60 s and 2 GB;
+* training throughput of each notebook's main model: every ``Model.fit`` in the notebook is
+  timed (by a cell injected into the in-memory copy; the file is not touched) and the fit that
+  saw the most images is reported, in images per second;
+* set-up time from a clean clone (``git clone`` + ``python3.11 course.py setup``), and the
+  time of a second, up-to-date set-up;
+* the slope data generator against the question's matplotlib generator, on the same number
+  of images (``data_scripts/benchmark_slope_generator.py``, which checks its 20x budget).
+
+The time budgets are checked and reported here, not asserted in the test suite, so a slow or
+busy machine never makes the tests flaky.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+TIME_BUDGET_S = 60.0
+TIME_AIM_S = 30.0
+MEMORY_BUDGET_MB = 2048.0
+FIT_LOG_MARKER = "COURSE_BENCHMARK_FITS="
+
+# Injected after the set-up cell: wraps keras.Model.fit to time each call and count images.
+FIT_TIMER_CELL = """
+import time as _bench_time
+import keras as _bench_keras
+
+_bench_fits = []
+_bench_original_fit = _bench_keras.Model.fit
+
+
+def _bench_batch_size(x, kwargs):
+    if hasattr(x, "element_spec"):  # a tf.data.Dataset: look at one batch
+        first = next(iter(x))
+        first = first[0] if isinstance(first, tuple) else first
+        first = next(iter(first.values())) if isinstance(first, dict) else first
+        return int(first.shape[0])
+    return int(kwargs.get("batch_size") or 32)
+
+
+def _bench_timed_fit(self, x=None, *args, **kwargs):
+    start = _bench_time.perf_counter()
+    history = _bench_original_fit(self, x, *args, **kwargs)
+    seconds = _bench_time.perf_counter() - start
+    steps = history.params.get("steps") or 0
+    images = steps * len(history.epoch) * _bench_batch_size(x, kwargs)
+    _bench_fits.append({"model": self.name, "seconds": seconds, "images": images})
+    return history
+
+
+_bench_keras.Model.fit = _bench_timed_fit
+"""
+FIT_REPORT_CELL = f"import json as _bench_json\nprint('{FIT_LOG_MARKER}' + _bench_json.dumps(_bench_fits))"
+
+
+class PeakMemory:
+    """Peak resident memory of one process: /proc VmHWM on Linux, else polled with psutil."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.polled_peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        import psutil
+
+        try:
+            process = psutil.Process(self.pid)
+            while not self._stop.wait(0.05):
+                self.polled_peak = max(self.polled_peak, process.memory_info().rss)
+        except psutil.Error:
+            return
+
+    def peak_mb(self) -> float:
+        self._stop.set()
+        status = Path(f"/proc/{self.pid}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return self.polled_peak / 2**20
+
+
+def measure_notebook(path: Path) -> dict:
+    """Execute a copy of one solution notebook; return time, peak memory and throughput."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    code_indices = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
+    notebook.cells.insert(code_indices[0] + 1, nbformat.v4.new_code_cell(FIT_TIMER_CELL))
+    notebook.cells.append(nbformat.v4.new_code_cell(FIT_REPORT_CELL))
+    with tempfile.TemporaryDirectory() as workdir:
+        client = NotebookClient(
+            notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": workdir}}
+        )
+        started = time.perf_counter()
+        with client.setup_kernel():
+            memory = PeakMemory(client.km.provisioner.pid)
+            for index, cell in enumerate(notebook.cells):
+                client.execute_cell(cell, index)
+            seconds = time.perf_counter() - started
+            peak_mb = memory.peak_mb()
+    fits = []
+    for output in notebook.cells[-1].outputs:
+        for line in output.get("text", "").splitlines():
+            if line.startswith(FIT_LOG_MARKER):
+                fits = json.loads(line[len(FIT_LOG_MARKER) :])
+    main_fit = max(fits, key=lambda f: f["images"], default=None)
+    return {
+        "notebook": path.stem,
+        "seconds": round(seconds, 1),
+        "peak_memory_mb": round(peak_mb),
+        "fits": len(fits),
+        "main_model": main_fit["model"] if main_fit else None,
+        "images_per_second": round(main_fit["images"] / main_fit["seconds"])
+        if main_fit and main_fit["seconds"] > 0
+        else None,
+    }
+
+
+def measure_setup() -> dict:
+    """Clone the committed repository and time a fresh set-up, then an up-to-date one."""
+    with tempfile.TemporaryDirectory() as scratch:
+        clone = Path(scratch) / "course"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        timings = []
+        for _ in range(2):
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "course.py", "setup"],
+                cwd=clone,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            timings.append(round(time.perf_counter() - started, 1))
+    return {"fresh_setup_seconds": timings[0], "repeat_setup_seconds": timings[1]}
+
+
+def measure_generator(count: int) -> str | None:
+    """Run the slope generator race (the data script prints its own table and ratio)."""
+    script = ROOT / "data_scripts" / "benchmark_slope_generator.py"
+    if not script.exists():
+        return None
+    result = subprocess.run(
+        [sys.executable, str(script), "--count", str(count)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "OVER BUDGET"
+
+
+def format_table(notebooks: list[dict], setup: dict | None, generator: str | None) -> str:
+    lines = [
+        f"| notebook | time (s) | peak memory (MB) | main model | images/s | budget |",
+        f"|---|---:|---:|---|---:|---|",
+    ]
+    for row in notebooks:
+        ok = row["seconds"] <= TIME_BUDGET_S and row["peak_memory_mb"] <= MEMORY_BUDGET_MB
+        note = _verdict(ok) + (" (over the 30 s aim)" if ok and row["seconds"] > TIME_AIM_S else "")
+        lines.append(
+            f"| {row['notebook']} | {row['seconds']} | {row['peak_memory_mb']} | "
+            f"{row['main_model'] or '-'} | {row['images_per_second'] or '-'} | {note} |"
+        )
+    if setup:
+        lines.append("")
+        lines.append(
+            f"set-up from a clean clone: {setup['fresh_setup_seconds']} s; "
+            f"again when up to date: {setup['repeat_setup_seconds']} s"
+        )
+    if generator:
+        lines += ["", "slope generator race (data_scripts/benchmark_slope_generator.py):", generator]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--notebooks", nargs="*", help="prefixes such as 01 05 (default: all)")
+    parser.add_argument("--skip-setup", action="store_true", help="skip the clean-clone set-up")
+    parser.add_argument("--generator-count", type=int, default=200, help="images for the generator race")
+    args = parser.parse_args(argv)
+    if args.generator_count < 1:
+        parser.error(f"--generator-count must be at least 1, got {args.generator_count}")
+
+    paths = sorted((ROOT / "solutions").glob("*.ipynb"))
+    if args.notebooks:
+        paths = [p for p in paths if any(p.stem.startswith(prefix) for prefix in args.notebooks)]
+        if not paths:
+            parser.error(f"no solution notebook starts with {' or '.join(args.notebooks)}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+    notebooks = []
+    for path in paths:
+        print(f"running {path.name} ...", flush=True)
+        notebooks.append(measure_notebook(path))
+    setup = None if args.skip_setup else measure_setup()
+    generator = measure_generator(args.generator_count)
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+    table = format_table(notebooks, setup, generator)
+    print(f"\nBenchmark on {machine}, {stamp}\n\n{table}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    record = {"machine": machine, "when": stamp, "notebooks": notebooks, "setup": setup,
+              "generator": generator}  # fmt: skip
+    (RESULTS / f"benchmark-{stamp}.json").write_text(json.dumps(record, indent=2))
+    (RESULTS / f"benchmark-{stamp}.md").write_text(f"Benchmark on {machine}, {stamp}\n\n{table}\n")
+    print(f"\nwritten to {(RESULTS / f'benchmark-{stamp}.md').relative_to(ROOT)} and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
