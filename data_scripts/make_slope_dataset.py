@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Write the slope data set of notebook 05 to a folder of PNG files.
+
+Each image shows a bar through the centre at an angle uniform in [0, 180) degrees and noise
+dots, as in the Stack Exchange question the notebook starts from. The angle is in the file
+name, as in the question: sample0001_angle_10088.png is 100.88 degrees.
+
+    python data_scripts/make_slope_dataset.py --out data/slope
+    python data_scripts/make_slope_dataset.py --out data/slope --count 10000 --image-size 100
+
+The folder also gets manifest.csv (file, angle, sha256), written last: a folder without a
+complete manifest is unfinished. Running the same command again is safe and quick: files that
+are already complete are kept, missing or damaged ones are redrawn (the same image each time,
+since sample i depends only on the seed and i), then the manifest is written. An interrupted
+run therefore never leaves a half-written PNG under a final name, and the next run finishes it.
+Sample files left by an earlier run with other options are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+from pathlib import Path
+
+try:
+    from course_utils import slope_data
+except ModuleNotFoundError as error:  # course_utils and numpy come with the course's venv
+    raise SystemExit(
+        f"{error}. Run this script with the course's environment: "
+        "`python3.11 course.py setup`, then `.venv/bin/python data_scripts/make_slope_dataset.py ...`."
+    ) from None
+
+TEMP_SUFFIX = ".partial"
+
+
+def _positive_int(minimum: int, what: str, fix: str, maximum: int | None = None):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; {fix}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{what} must be at least {minimum}, got {value}; {fix}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{what} must be at most {maximum}, got {value}; {fix}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="make_slope_dataset.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("data/slope"),
+        help="folder to write into; created if missing (default: data/slope)",
+    )
+    parser.add_argument(
+        "--count",
+        type=_positive_int(1, "--count", "ask for one or more images, e.g. --count 1000."),
+        default=1000,
+        help="number of images (default: 1000)",
+    )
+    parser.add_argument(
+        "--image-size",
+        type=_positive_int(
+            slope_data.MIN_IMAGE_SIZE,
+            "--image-size",
+            f"use a side of {slope_data.MIN_IMAGE_SIZE} to 1024 pixels, e.g. --image-size 100.",
+            maximum=1024,
+        ),
+        default=slope_data.DEFAULT_IMAGE_SIZE,
+        help=f"side of the square images in pixels (default: {slope_data.DEFAULT_IMAGE_SIZE}, "
+        "the question's figsize 5 inch at 20 dpi)",
+    )
+    parser.add_argument(
+        "--dots",
+        type=_positive_int(0, "--dots", "use 0 for no noise, e.g. --dots 50."),
+        default=slope_data.DEFAULT_DOTS,
+        help=f"noise dots per image (default: {slope_data.DEFAULT_DOTS})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_positive_int(0, "--seed", "use a whole number such as --seed 0."),
+        default=0,
+        help="data-set seed; the same seed gives the same images (default: 0)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _png_bytes(image) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary name in the same folder, then rename: readers never see half a file."""
+    temp = path.with_name(path.name + TEMP_SUFFIX)
+    with temp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+
+
+def _is_complete(path: Path, expected: bytes) -> bool:
+    return path.is_file() and path.stat().st_size == len(expected) and path.read_bytes() == expected
+
+
+def write_dataset(out: Path, count: int, image_size: int, dots: int, seed: int, progress: bool):
+    """Write (or complete) the data set in ``out``; return (written, kept) counts."""
+    from tqdm import tqdm
+
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = out / slope_data.MANIFEST_NAME
+    # From here on the folder is incomplete until the new manifest is in place.
+    manifest.unlink(missing_ok=True)
+    for leftover in out.glob("*" + TEMP_SUFFIX):
+        leftover.unlink()
+
+    rows, written, kept = [], 0, 0
+    for index in tqdm(range(count), desc="slope images", unit="img", disable=not progress):
+        image, angle = slope_data.make_slope_images(
+            1, image_size=image_size, dots=dots, seed=seed, start=index
+        )
+        angle = float(angle[0])
+        data = _png_bytes(image[0, ..., 0])
+        path = out / slope_data.file_name_for(index, angle)
+        if _is_complete(path, data):
+            kept += 1
+        else:
+            _write_atomically(path, data)
+            written += 1
+        rows.append((path.name, f"{angle:.2f}", slope_data.sha256_of(path)))
+
+    # Samples of an earlier run with other options would be read by a manifest-less loader.
+    current = {name for name, _, _ in rows}
+    for stale in out.glob("sample*_angle_*.png"):
+        if stale.name not in current:
+            stale.unlink()
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(slope_data.MANIFEST_FIELDS)
+    writer.writerows(rows)
+    _write_atomically(manifest, text.getvalue().encode("utf-8"))
+    return written, kept
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(
+            f"--out {args.out} is a file, not a folder; pass a folder path such as "
+            "--out data/slope (it is created if missing)."
+        )
+    written, kept = write_dataset(
+        args.out, args.count, args.image_size, args.dots, args.seed, progress=not args.quiet
+    )
+    print(
+        f"{args.out}: {args.count} images of {args.image_size}x{args.image_size} px "
+        f"({written} written, {kept} already complete), manifest {slope_data.MANIFEST_NAME}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

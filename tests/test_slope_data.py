@@ -1,0 +1,277 @@
+"""The slope data set of notebook 05: generator, data script, and loader."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_utils import slope_data
+from course_utils.slope_data import (
+    MANIFEST_NAME,
+    SlopeDataError,
+    angle_from_file_name,
+    draw_slope_image,
+    file_name_for,
+    load_slope_folder,
+    make_slope_images,
+    read_manifest,
+    sha256_of,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "data_scripts" / "make_slope_dataset.py"
+SMALL = ["--count", "6", "--image-size", "24", "--seed", "3", "--quiet"]
+
+
+def run_script(*args, check=True):
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), *map(str, args)], capture_output=True, text=True, cwd=ROOT
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A small folder written by the data script, and what the generator makes in memory."""
+    folder = tmp_path_factory.mktemp("slope") / "data"
+    run_script("--out", folder, *SMALL)
+    return folder
+
+
+@pytest.fixture
+def copy_of_built(built, tmp_path):
+    target = tmp_path / "copy"
+    target.mkdir()
+    for path in built.iterdir():
+        (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+# ------------------------------------------------------------------------------------------
+# Generator
+# ------------------------------------------------------------------------------------------
+
+
+def test_generator_is_deterministic_per_seed_and_per_sample():
+    images, angles = make_slope_images(8, image_size=32, seed=5)
+    again, again_angles = make_slope_images(8, image_size=32, seed=5)
+    np.testing.assert_array_equal(images, again)
+    np.testing.assert_array_equal(angles, again_angles)
+    # sample i depends only on (seed, i): a resumed run redraws exactly the same image
+    tail, tail_angles = make_slope_images(3, image_size=32, seed=5, start=5)
+    np.testing.assert_array_equal(tail, images[5:])
+    np.testing.assert_array_equal(tail_angles, angles[5:])
+    other, other_angles = make_slope_images(8, image_size=32, seed=6)
+    assert not np.array_equal(other_angles, angles)
+
+
+def test_generator_shapes_dtypes_and_ink():
+    images, angles = make_slope_images(4, image_size=40, dots=0, seed=0)
+    assert images.shape == (4, 40, 40, 1) and images.dtype == np.uint8
+    assert angles.shape == (4,) and angles.dtype == np.float32
+    assert images.max() == 255 and images.min() == 0  # white background, black bar
+    # the bar passes through the centre; the corners stay white without dots
+    assert (images[:, 18:22, 18:22] < 128).any(axis=(1, 2, 3)).all()
+    assert (images[:, 0, 0] == 255).all()
+
+
+def test_angles_cover_0_to_180_and_are_multiples_of_a_hundredth():
+    _, angles = make_slope_images(2000, image_size=16, dots=0, seed=1)
+    assert angles.min() >= 0 and angles.max() < 180
+    assert angles.min() < 2 and angles.max() > 178  # uniform over the whole range
+    assert np.histogram(angles, bins=6, range=(0, 180))[0].min() > 250
+    np.testing.assert_allclose(angles * 100, np.round(angles * 100), atol=1e-3)
+
+
+def test_bar_is_drawn_at_the_requested_angle():
+    # The bar's pixels, as a cloud of points, have their main axis along the angle.
+    for angle in (0.0, 30.0, 90.0, 135.0, 170.0):
+        ink = 255 - draw_slope_image(angle, None, image_size=101).astype(float)
+        rows, cols = np.nonzero(ink > 128)
+        x, y = cols - cols.mean(), -(rows - rows.mean())
+        cov = np.cov(np.stack([x, y]))
+        vals, vecs = np.linalg.eigh(cov)
+        main = vecs[:, np.argmax(vals)]
+        found = np.rad2deg(np.arctan2(main[1], main[0])) % 180
+        d = abs(found - angle) % 180
+        assert min(d, 180 - d) < 1.5, (angle, found)
+
+
+def test_dots_add_ink_and_bad_arguments_are_refused():
+    clean = draw_slope_image(45.0, None, 32)
+    dotted = draw_slope_image(45.0, [[-8.0, 8.0], [8.0, -8.0]], 32)
+    assert (dotted < clean).sum() > 0
+    with pytest.raises(ValueError, match="image_size must be at least"):
+        make_slope_images(2, image_size=4)
+    with pytest.raises(ValueError, match="count must be at least 1"):
+        make_slope_images(0)
+    with pytest.raises(ValueError, match="dots must be at least 0"):
+        make_slope_images(2, dots=-1)
+    with pytest.raises(TypeError, match="count must be a whole number"):
+        make_slope_images(2.5)
+
+
+# ------------------------------------------------------------------------------------------
+# File names and manifest
+# ------------------------------------------------------------------------------------------
+
+
+def test_file_names_round_trip_to_the_angle():
+    assert file_name_for(1, 100.88) == "sample0001_angle_10088.png"  # the question's example
+    assert angle_from_file_name("pngs/sample0001_angle_10088.png") == 100.88
+    assert angle_from_file_name("test_sample0042_angle_00005.png") == 0.05
+    _, angles = make_slope_images(300, image_size=16, dots=0, seed=2)
+    for i, angle in enumerate(angles):
+        assert angle_from_file_name(file_name_for(i, float(angle))) == pytest.approx(angle, abs=1e-4)
+
+
+def test_unparsable_file_name_is_reported_by_name():
+    with pytest.raises(SlopeDataError, match="holiday.png"):
+        angle_from_file_name("holiday.png")
+
+
+def test_script_writes_pngs_named_by_angle_and_a_manifest_with_checksums(built):
+    rows = read_manifest(built)
+    assert len(rows) == 6
+    images, angles = make_slope_images(6, image_size=24, seed=3)
+    for i, row in enumerate(rows):
+        path = built / row["file"]
+        assert row["file"] == file_name_for(i, float(angles[i]))
+        assert row["angle"] == pytest.approx(float(angles[i]), abs=1e-4)
+        assert row["sha256"] == sha256_of(path)
+    loaded, loaded_angles, files = load_slope_folder(built)
+    np.testing.assert_array_equal(loaded, images)  # PNG is lossless
+    np.testing.assert_allclose(loaded_angles, angles)
+    assert files == [row["file"] for row in rows]
+    assert not list(built.glob("*.partial"))
+
+
+def test_loader_without_manifest_reads_angles_from_file_names(copy_of_built):
+    (copy_of_built / MANIFEST_NAME).unlink()
+    images, angles, files = load_slope_folder(copy_of_built)
+    assert images.shape == (6, 24, 24, 1)
+    assert [angle_from_file_name(f) for f in files] == pytest.approx(list(angles))
+
+
+def test_tf_data_pipeline_batches_images_and_angles(built):
+    images, angles, _ = load_slope_folder(built)
+    dataset = slope_data.slope_dataset(images, angles, batch_size=4, shuffle=False)
+    batches = list(dataset.as_numpy_iterator())
+    assert [len(b[0]) for b in batches] == [4, 2]
+    assert batches[0][0].dtype == np.float32 and batches[0][0].shape == (4, 24, 24, 1)
+    np.testing.assert_allclose(batches[0][1], angles[:4])
+    with pytest.raises(ValueError, match="one angle per image"):
+        slope_data.slope_dataset(images, angles[:3])
+
+
+# ------------------------------------------------------------------------------------------
+# Interrupted and repeated runs
+# ------------------------------------------------------------------------------------------
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_rerun_keeps_complete_files_and_changes_nothing(copy_of_built):
+    before = _snapshot(copy_of_built)
+    result = run_script("--out", copy_of_built, *SMALL)
+    assert "0 written, 6 already complete" in result.stdout
+    assert _snapshot(copy_of_built) == before
+
+
+def test_folder_without_manifest_is_incomplete_and_next_run_completes_it(copy_of_built, built):
+    # An interrupted run: manifest not yet written, a temp file left, one PNG truncated,
+    # one PNG never written.
+    files = [row["file"] for row in read_manifest(built)]
+    (copy_of_built / MANIFEST_NAME).unlink()
+    (copy_of_built / (files[5] + ".partial")).write_bytes(b"half")
+    (copy_of_built / files[5]).unlink()
+    truncated = copy_of_built / files[2]
+    truncated.write_bytes(truncated.read_bytes()[:40])
+
+    with pytest.raises(SlopeDataError, match=files[2]):
+        load_slope_folder(copy_of_built)  # the truncated file is named
+
+    result = run_script("--out", copy_of_built, *SMALL)
+    assert "2 written, 4 already complete" in result.stdout
+    assert _snapshot(copy_of_built) == _snapshot(built)
+
+
+def test_corrupt_png_is_reported_by_name(copy_of_built):
+    name = read_manifest(copy_of_built)[1]["file"]
+    (copy_of_built / name).write_bytes(b"not a png at all")
+    with pytest.raises(SlopeDataError, match=f"{name}.*checksum"):
+        load_slope_folder(copy_of_built)
+    with pytest.raises(SlopeDataError, match=f"cannot read the image {name}"):
+        load_slope_folder(copy_of_built, verify=False)
+
+
+def test_unparsable_name_in_a_folder_is_reported_by_name(copy_of_built):
+    (copy_of_built / MANIFEST_NAME).unlink()
+    (copy_of_built / "cat.png").write_bytes(b"")
+    with pytest.raises(SlopeDataError, match="'cat.png'"):
+        load_slope_folder(copy_of_built)
+
+
+def test_missing_folder_error_names_the_build_command(tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundError, match=r"make_slope_dataset\.py --out .*nowhere"):
+        load_slope_folder(missing)
+
+
+def test_manifest_is_the_last_file_written(built):
+    # Every PNG is older than (or as old as) the manifest that lists it.
+    manifest_time = (built / MANIFEST_NAME).stat().st_mtime_ns
+    assert all(
+        (built / row["file"]).stat().st_mtime_ns <= manifest_time for row in read_manifest(built)
+    )
+    with (built / MANIFEST_NAME).open(newline="") as handle:
+        assert next(csv.reader(handle)) == ["file", "angle", "sha256"]
+
+
+# ------------------------------------------------------------------------------------------
+# Command line
+# ------------------------------------------------------------------------------------------
+
+
+def test_help_describes_the_options():
+    result = run_script("--help")
+    for option in ("--count", "--image-size", "--seed", "--dots", "--out"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--count", "0"], "--count must be at least 1"),
+        (["--count", "-3"], "--count must be at least 1"),
+        (["--count", "ten"], "'ten' is not a whole number"),
+        (["--image-size", "8"], "--image-size must be at least 16"),
+        (["--image-size", "5000"], "--image-size must be at most 1024"),
+        (["--dots", "-1"], "--dots must be at least 0"),
+        (["--seed", "-1"], "--seed must be at least 0"),
+    ],
+)
+def test_bad_option_is_refused_by_name_and_nothing_is_written(tmp_path, args, message):
+    out = tmp_path / "out"
+    result = run_script("--out", out, *args, check=False)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not out.exists()
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    target = tmp_path / "a_file.txt"
+    target.write_text("keep me")
+    result = run_script("--out", target, "--count", "2", check=False)
+    assert result.returncode == 2
+    assert "is a file, not a folder" in result.stderr
+    assert target.read_text() == "keep me"
