@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import platform
+import tempfile
 from collections import defaultdict
 from importlib import metadata
+from pathlib import Path
+
+import pytest
 
 # nbval's kernels inherit this environment. Without it TensorFlow's C++ log lines (start-up
 # notes, and a spurious error on every Keras fit in TF 2.21) land on stderr, which nbval
 # reports as unexpected output in compared cells.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# Offline guard (tests/offline_guard/sitecustomize.py). Every Python process the suite starts
+# (nbval's kernels, data scripts, JupyterLab) imports it through PYTHONPATH and refuses and
+# logs any network access beyond this machine; this process installs it directly. Each test
+# during which the log grows fails, naming the attempt, so the notebook runs nbval already does
+# are the offline runs. A fresh log per session: a subprocess test of the guard uses its own.
+OFFLINE_GUARD_DIR = Path(__file__).resolve().parent / "tests" / "offline_guard"
+_guard_spec = importlib.util.spec_from_file_location(
+    "course_offline_guard", OFFLINE_GUARD_DIR / "sitecustomize.py"
+)
+offline_guard = importlib.util.module_from_spec(_guard_spec)
+_guard_spec.loader.exec_module(offline_guard)
+_log_handle, OFFLINE_LOG = tempfile.mkstemp(prefix="course-offline-", suffix=".jsonl")
+os.close(_log_handle)
+os.environ[offline_guard.LOG_VARIABLE] = OFFLINE_LOG
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(OFFLINE_GUARD_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
+offline_guard.install(OFFLINE_LOG)
+_offline_reported = 0  # bytes of the log already attributed to a test
+_offline_attempts: list[dict] = []
 
 _REPORTED_PACKAGES = (
     "tensorflow", "keras", "numpy", "matplotlib", "scikit-learn", "pillow",
@@ -41,7 +68,16 @@ def pytest_runtest_logreport(report):
         _notebook_seconds[path] += report.duration
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter, config):
+    late = getattr(config, "_offline_late", None)
+    if late:
+        terminalreporter.section("network access outside any test", red=True)
+        terminalreporter.write_line(late)
+    count = len(_offline_attempts)
+    terminalreporter.write_line(
+        f"offline guard: {count} network access attempt(s) refused"
+        + ("" if count else "; the run stayed on this machine")
+    )
     if not _notebook_seconds:
         return
     terminalreporter.section("notebook execution times (kernel start included)")
@@ -49,3 +85,50 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
     total = sum(_notebook_seconds.values())
     terminalreporter.write_line(f"{total:7.1f} s  all notebooks")
+
+
+def _new_offline_attempts() -> list[dict]:
+    global _offline_reported
+    try:
+        with open(OFFLINE_LOG, "rb") as log:
+            log.seek(_offline_reported)
+            data = log.read()
+    except FileNotFoundError:
+        return []
+    complete = data[: data.rfind(b"\n") + 1]  # a line still being written waits
+    _offline_reported += len(complete)
+    found = [json.loads(line) for line in complete.splitlines() if line.strip()]
+    _offline_attempts.extend(found)
+    return found
+
+
+def _describe_attempts(attempts: list[dict]) -> str:
+    lines = ["The offline guard refused network access (the course must run offline):"]
+    for entry in attempts:
+        lines.append(
+            f"  {entry['event']} to {entry['target']} by pid {entry['pid']} {entry['argv']}"
+        )
+        lines.extend("    " + line for line in entry["stack"].rstrip().splitlines())
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    attempts = _new_offline_attempts()
+    if attempts:
+        # nbval waits for each cell to finish, so a kernel's attempt lands in its cell's report.
+        report.outcome = "failed"
+        report.longrepr = _describe_attempts(attempts)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    attempts = _new_offline_attempts()  # made outside any test, e.g. while a kernel shut down
+    if attempts:
+        session.config._offline_late = _describe_attempts(attempts)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config):
+    Path(OFFLINE_LOG).unlink(missing_ok=True)

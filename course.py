@@ -2,9 +2,13 @@
 """Set up, open, test and maintain the course. Needs only Python 3.11 and the package index.
 
     python3 course.py lab        set up (if needed) and open the course in JupyterLab
+                                 (--scale 4: four times the data and epochs, a fuller run)
     python3 course.py test       set up (if needed) and run the whole test suite
 
-Maintainers also have:
+Instructors and maintainers also have:
+
+    python3 course.py grade SUBMISSIONS...  run and grade submitted notebooks (--out grades)
+    python3 course.py benchmark           time every notebook, its memory and throughput
 
     python3 course.py setup               only set up (add --gpu for an NVIDIA GPU on Linux)
     python3 course.py execute-solutions   re-run solutions/ and store fresh outputs, then
@@ -118,6 +122,32 @@ def exec_in_venv(args: list[str]) -> None:
     os.execve(command[0], command, course_env())
 
 
+def lab_arguments(port: int = 8888, open_browser: bool = True) -> list[str]:
+    """The venv Python's arguments that start JupyterLab for the course.
+
+    It listens on 127.0.0.1 only and keeps Jupyter's token authentication (the token is
+    printed at start-up). tests/test_lab_server.py starts the server through this function.
+    """
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        fail(f"--port must be a whole number from 1 to 65535, got {port!r}; e.g. --port 8888.")
+    arguments = [
+        "-m", "jupyter", "lab",
+        "--ServerApp.ip=127.0.0.1",  # reachable from this machine only
+        f"--ServerApp.port={port}",
+        f"--ServerApp.root_dir={ROOT}",
+        "--LabApp.default_url=/lab/tree/notebooks",
+    ]  # fmt: skip
+    if not open_browser:
+        arguments.append("--ServerApp.open_browser=False")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Jupyter refuses to start as root (common in containers) unless told it is intended.
+        arguments.append("--ServerApp.allow_root=True")
+    return arguments
+
+
+PASS_THROUGH_COMMANDS = ("test", "grade", "benchmark")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="course.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -127,36 +157,60 @@ def main(argv: list[str] | None = None) -> None:
     p_setup.add_argument("--gpu", action="store_true", help="also install CUDA libraries (Linux)")
     p_lab = sub.add_parser("lab", help="set up, then open the course in JupyterLab")
     p_lab.add_argument("--port", type=int, default=8888)
+    p_lab.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="scale data and epochs up for a fuller run, e.g. --scale 4 (sets COURSE_SCALE)",
+    )
     p_test = sub.add_parser("test", help="set up, then run the whole test suite")
     p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments")
     p_exec = sub.add_parser("execute-solutions", help="re-run solutions/, keep outputs")
     p_exec.add_argument("notebooks", nargs="*", help="names such as 01 or 01_cnn_basics")
     sub.add_parser("student-notebooks", help="regenerate notebooks/ from solutions/")
     sub.add_parser("lock", help="rewrite requirements.txt from .venv")
-    args = parser.parse_args(argv)
+    p_grade = sub.add_parser(
+        "grade",
+        help="set up, then run and grade submitted notebooks",
+        description="Arguments go to `python -m course_utils.grading`; see its --help.",
+    )
+    p_grade.add_argument("grade_args", nargs=argparse.REMAINDER, help="submissions and options")
+    p_bench = sub.add_parser("benchmark", help="set up, then measure the course on this machine")
+    p_bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="benchmark options")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PASS_THROUGH_COMMANDS:
+        # Everything after these commands belongs to the tool they run, options first or not
+        # (argparse's REMAINDER drops a leading option such as `test -x`).
+        args = argparse.Namespace(command=argv[0], tool_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
 
     if args.command == "setup":
         setup(gpu=args.gpu)
     elif args.command == "lab":
+        if args.scale is not None:
+            if not args.scale >= 1 or args.scale == float("inf"):
+                fail(f"--scale must be a number of at least 1, got {args.scale}; e.g. --scale 4.")
+            os.environ["COURSE_SCALE"] = f"{args.scale:g}"  # read by course_utils.scaled()
+        arguments = lab_arguments(args.port)  # checks the port before the set-up runs
         setup()
-        exec_in_venv(
-            [
-                "-m", "jupyter", "lab",
-                "--ServerApp.ip=127.0.0.1",  # reachable from this machine only
-                f"--ServerApp.port={args.port}",
-                f"--ServerApp.root_dir={ROOT}",
-                "--LabApp.default_url=/lab/tree/notebooks",
-            ]
-        )  # fmt: skip
+        exec_in_venv(arguments)
     elif args.command == "test":
         setup()
-        exec_in_venv(["-m", "pytest", *args.pytest_args])
+        exec_in_venv(["-m", "pytest", *args.tool_args])
     elif args.command == "execute-solutions":
         setup()
         exec_in_venv(["-m", "course_utils.notebook_tools", "execute", *args.notebooks])
     elif args.command == "student-notebooks":
         setup()
         exec_in_venv(["-m", "course_utils.notebook_tools", "students"])
+    elif args.command == "grade":
+        setup()
+        # Relative paths are the caller's: exec_in_venv changes to the course folder.
+        exec_in_venv(["-m", "course_utils.grading", "--base", os.getcwd(), *args.tool_args])
+    elif args.command == "benchmark":
+        setup()
+        exec_in_venv([str(ROOT / "benchmarks" / "run_benchmarks.py"), *args.tool_args])
     elif args.command == "lock":
         setup()
         frozen = subprocess.run(

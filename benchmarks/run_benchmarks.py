@@ -182,8 +182,8 @@ def _verdict(ok: bool) -> str:
 
 def format_table(notebooks: list[dict], setup: dict | None, generator: str | None) -> str:
     lines = [
-        f"| notebook | time (s) | peak memory (MB) | main model | images/s | budget |",
-        f"|---|---:|---:|---|---:|---|",
+        "| notebook | time (s) | peak memory (MB) | main model | images/s | budget |",
+        "|---|---:|---:|---|---:|---|",
     ]
     for row in notebooks:
         ok = row["seconds"] <= TIME_BUDGET_S and row["peak_memory_mb"] <= MEMORY_BUDGET_MB

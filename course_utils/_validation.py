@@ -7,6 +7,7 @@ the bad value, and how to fix it. They run before any work, so a bad call loses 
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Iterable
 
 import numpy as np
@@ -95,12 +96,28 @@ def check_array(
     finite : bool
         Refuse NaN and infinite values.
     """
+    if numeric and (value is None or isinstance(value, (str, bytes, os.PathLike))):
+        loaded = " If it names a file, load the file into an array first." if value else ""
+        raise TypeError(
+            _with_hint(
+                f"{name} must be an array of numbers, got {value!r} of type "
+                f"{type(value).__name__}.{loaded}",
+                hint,
+            )
+        )
     try:
         array = np.asarray(value)
     except Exception as err:  # ragged nested lists and similar
         raise TypeError(
             _with_hint(f"{name} could not be turned into an array: {err}.", hint)
         ) from err
+    if numeric and array.dtype.kind not in "biuf":
+        raise TypeError(
+            _with_hint(
+                f"{name} must hold numbers, got dtype {array.dtype}.",
+                hint or "Convert it with np.asarray(..., dtype='float32').",
+            )
+        )
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if array.ndim not in allowed:
@@ -112,13 +129,6 @@ def check_array(
                     hint,
                 )
             )
-    if numeric and array.dtype.kind not in "biuf":
-        raise TypeError(
-            _with_hint(
-                f"{name} must hold numbers, got dtype {array.dtype}.",
-                hint or "Convert it with np.asarray(..., dtype='float32').",
-            )
-        )
     if not allow_empty and array.size == 0:
         raise ValueError(_with_hint(f"{name} is empty (shape {array.shape}).", hint))
     if finite and array.dtype.kind == "f" and not np.all(np.isfinite(array)):

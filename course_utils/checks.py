@@ -131,6 +131,8 @@ def expect_close(
 ) -> None:
     """Like :func:`expect_equal` for real numbers, within ``rel_tol`` / ``abs_tol``."""
     try:
+        if isinstance(got, (str, bytes, bool)):  # float("1.0") works, but text is no number
+            raise TypeError
         value = float(got)
     except (TypeError, ValueError):
         raise IncorrectAnswer(
@@ -202,8 +204,13 @@ class Exercise:
         hint: str,
         solution: str,
     ) -> None:
-        if not isinstance(number, int) or number < 1:
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
             raise ValueError(f"number must be a positive int, got {number!r}.")
+        if not isinstance(answer_name, str) or not answer_name.isidentifier():
+            raise ValueError(
+                f"answer_name must be the name of the learner's function, such as "
+                f"'conv_output_size', got {answer_name!r} for exercise {number}."
+            )
         if not callable(checker):
             raise TypeError(f"checker must be callable, got {type(checker).__name__}.")
         for name, text in (("title", title), ("hint", hint), ("solution", solution)):
@@ -279,7 +286,15 @@ class Exercise:
 
 def exercises_in(namespace: Any) -> list[Exercise]:
     """All :class:`Exercise` objects defined in a module (or dict), ordered by number."""
-    values = namespace.values() if isinstance(namespace, Mapping) else vars(namespace).values()
+    if isinstance(namespace, Mapping):
+        values = namespace.values()
+    elif hasattr(namespace, "__dict__"):
+        values = vars(namespace).values()
+    else:
+        raise TypeError(
+            f"exercises_in needs a module or a dict of exercises, got {namespace!r} of type "
+            f"{type(namespace).__name__}, e.g. exercises_in(course_utils.exercises.nb01)."
+        )
     found = sorted((v for v in values if isinstance(v, Exercise)), key=lambda e: e.number)
     numbers = [e.number for e in found]
     if len(set(numbers)) != len(numbers):

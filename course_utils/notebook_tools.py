@@ -43,6 +43,39 @@ class NotebookFormatError(ValueError):
     """A solution notebook breaks one of the conventions above."""
 
 
+def read_notebook(path) -> nbformat.NotebookNode:
+    """Read a notebook file, with an error naming the file and the fix if it is unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} does not exist or is not a file. Check the name; solutions/ holds "
+            f"{', '.join(p.name for p in sorted(SOLUTIONS_DIR.glob('*.ipynb'))) or 'nothing'}."
+        )
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as err:  # NotJSONError, schema errors, bad encodings, ...
+        raise NotebookFormatError(
+            f"{path} is not a readable Jupyter notebook ({type(err).__name__}: "
+            f"{str(err)[:200]}). It may be damaged or half-written: restore it, e.g. with "
+            f"`git checkout -- {path.name}` in its folder, or re-save it from JupyterLab."
+        ) from None
+
+
+def _check_notebook(notebook, name: str = "notebook") -> nbformat.NotebookNode:
+    if isinstance(notebook, dict) and not isinstance(notebook, nbformat.NotebookNode):
+        notebook = nbformat.from_dict(notebook)
+    if (
+        not isinstance(notebook, nbformat.NotebookNode)
+        or not isinstance(notebook.get("cells"), list)
+        or not isinstance(notebook.get("metadata"), dict)
+    ):
+        raise TypeError(
+            f"{name} must be a notebook as read by nbformat.read(path, as_version=4), got "
+            f"{type(notebook).__name__}."
+        )
+    return notebook
+
+
 def replace_solution_blocks(source: str, where: str = "cell") -> tuple[str, int]:
     """Replace each solution block in one cell's source by a stub.
 
@@ -58,6 +91,11 @@ def replace_solution_blocks(source: str, where: str = "cell") -> tuple[str, int]
     (str, int)
         The new source and the number of blocks replaced.
     """
+    if not isinstance(source, str):
+        raise TypeError(
+            f"{where}: the cell source must be a string, got {type(source).__name__}; pass "
+            "cell.source of a notebook read with nbformat."
+        )
     lines = source.splitlines()
     if not any(line.strip() == BEGIN_MARKER for line in lines):
         if any(line.strip() == END_MARKER for line in lines):
@@ -105,7 +143,7 @@ def replace_solution_blocks(source: str, where: str = "cell") -> tuple[str, int]
 
 def make_student_notebook(solution: nbformat.NotebookNode, name: str = "notebook"):
     """Return the student version of a solution notebook (the input is not changed)."""
-    student = copy.deepcopy(solution)
+    student = copy.deepcopy(_check_notebook(solution, "solution"))
     student.metadata.pop(METADATA_KEY, None)
     for index, cell in enumerate(student.cells):
         cell.metadata.pop("execution", None)
@@ -119,6 +157,7 @@ def make_student_notebook(solution: nbformat.NotebookNode, name: str = "notebook
 
 def code_fingerprint(notebook: nbformat.NotebookNode) -> str:
     """SHA-256 of all code cells' sources: tells whether code changed since execution."""
+    notebook = _check_notebook(notebook)
     digest = hashlib.sha256()
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -134,7 +173,7 @@ def _as_file_text(notebook: nbformat.NotebookNode) -> str:
 
 def _is_untouched_student_notebook(path: Path) -> bool:
     """True if the file has no outputs, i.e. no learner has run it (safe to overwrite)."""
-    notebook = nbformat.read(path, as_version=4)
+    notebook = read_notebook(path)
     return all(
         not cell.get("outputs") and cell.get("execution_count") is None
         for cell in notebook.cells
@@ -154,11 +193,19 @@ def write_student_notebooks(
     """
     sources = sorted(Path(solutions_dir).glob("*.ipynb"))
     if not sources:
-        raise FileNotFoundError(f"no notebooks found in {solutions_dir}.")
+        raise FileNotFoundError(
+            f"no notebooks found in {solutions_dir}. Run the command from the course folder, "
+            "whose solutions/ holds the NN_name.ipynb solution notebooks."
+        )
+    if Path(notebooks_dir).exists() and not Path(notebooks_dir).is_dir():
+        raise NotADirectoryError(
+            f"{notebooks_dir} is a file, but the student notebooks go into a folder of that "
+            "name. Move the file away and run the command again."
+        )
     Path(notebooks_dir).mkdir(parents=True, exist_ok=True)
     planned = []
     for source in sources:
-        student = make_student_notebook(nbformat.read(source, as_version=4), source.name)
+        student = make_student_notebook(read_notebook(source), source.name)
         target = Path(notebooks_dir) / source.name
         text = _as_file_text(student)
         if target.exists() and target.read_text(encoding="utf-8") == text:
@@ -182,7 +229,7 @@ def execute_solution(path: Path, timeout: int = 600) -> float:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    notebook = nbformat.read(path, as_version=4)
+    notebook = read_notebook(path)
     client = NotebookClient(
         notebook,
         timeout=timeout,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -482,10 +483,37 @@ def _history_dict(history) -> dict[str, np.ndarray]:
             "history is empty: there is nothing to plot. Pass the result of "
             "history = model.fit(..., epochs=N) with N >= 1."
         )
+    bad_keys = [key for key in curves if not isinstance(key, str)]
+    if bad_keys:
+        raise TypeError(
+            f"history's keys must be metric names such as 'loss', got {bad_keys!r}. Pass "
+            "history.history from model.fit, or a dict like {'loss': [...], 'val_loss': [...]}."
+        )
     return {
         key: check_array(values, f"history[{key!r}]", ndim=1).astype(np.float64)
         for key, values in curves.items()
     }
+
+
+def _check_finite_curve(key: str, values: np.ndarray) -> None:
+    """Refuse a curve with nothing finite; warn (and plot the rest) if it has some NaN/inf."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    fix = (
+        "Training diverged: lower the learning rate, scale inputs and labels (e.g. divide "
+        "pixels by 255, standardise large regression targets), or add gradient clipping."
+    )
+    if not finite.any():
+        raise ValueError(f"history[{key!r}] holds only NaN or infinite values. {fix}")
+    first = int(np.argmin(finite)) + 1
+    count = int(np.size(finite) - np.count_nonzero(finite))
+    warnings.warn(
+        f"history[{key!r}] has {count} NaN or infinite value(s), the first at epoch {first}; "
+        f"they are not drawn. {fix}",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def plot_history(history, metrics=None, title: str | None = None):
@@ -512,14 +540,26 @@ def plot_history(history, metrics=None, title: str | None = None):
     TypeError
         If ``history`` is neither a History nor a dict.
     ValueError
-        If the history is empty, a metric is unknown (the error lists the available ones), or
-        a validation curve's length differs from its training curve's.
+        If the history is empty, a metric is unknown (the error lists the available ones),
+        a validation curve's length differs from its training curve's, or a curve holds no
+        finite value at all.
+
+    Warns
+    -----
+    UserWarning
+        If a curve has some NaN or infinite values (a diverging run): the finite points are
+        drawn and the warning names the first bad epoch and what to try.
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
     curves = _history_dict(history)
     available = [key for key in curves if not key.startswith("val_")]
+    if not available:
+        raise ValueError(
+            f"history has only validation curves ({', '.join(map(repr, curves))}) and no "
+            "training metric to pair them with. Pass the whole history.history of model.fit."
+        )
     if metrics is None:
         metrics = available
     elif isinstance(metrics, str):
@@ -542,6 +582,9 @@ def plot_history(history, metrics=None, title: str | None = None):
         )
     title = _check_optional_text(title, "title")
     for metric in metrics:
+        _check_finite_curve(metric, curves[metric])
+        if f"val_{metric}" in curves:
+            _check_finite_curve(f"val_{metric}", curves[f"val_{metric}"])
         val = curves.get(f"val_{metric}")
         if val is not None and len(val) != len(curves[metric]):
             raise ValueError(

@@ -56,7 +56,15 @@ def setup_notebook(seed: int = 42, threads: int | None = None, verbose: bool = T
     CPUs or thread counts may still differ in the last digits, which is why notebooks assert
     headline results with a tolerance rather than exact values.
     """
-    check_int(seed, "seed", minimum=0, hint="Pass a whole number such as setup_notebook(seed=42).")
+    check_int(
+        seed,
+        "seed",
+        minimum=0,
+        maximum=2**32 - 1,  # NumPy's legacy seeding accepts no more
+        hint="Pass a whole number such as setup_notebook(seed=42).",
+    )
+    if not isinstance(verbose, bool):
+        raise TypeError(f"verbose must be True or False, got {verbose!r}.")
     if threads is not None:
         check_int(threads, "threads", minimum=1, hint="Pass None to use every core.")
 

@@ -76,3 +76,26 @@ def test_unknown_command_prints_usage():
     )
     assert result.returncode == 2
     assert "invalid choice: 'frobnicate'" in result.stderr
+
+
+def test_ci_runs_the_test_command_the_readme_gives():
+    readme = (ROOT / "README.md").read_text()
+    ci_lines = [
+        line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]  # fmt: skip
+    assert "```bash\npython3.11 course.py test\n```" in readme
+    assert ci_lines[-1] == "exec python3.11 course.py test"
+
+
+@pytest.mark.parametrize("command", ["grade", "benchmark"])
+def test_instructor_commands_hand_their_arguments_to_the_venv(course, monkeypatch, command):
+    handed = []
+    monkeypatch.setattr(course, "setup", lambda gpu=False: None)
+    monkeypatch.setattr(course, "exec_in_venv", handed.append)
+    course.main([command, "--help-of-the-tool", "x.ipynb"])
+    assert handed[0][-2:] == ["--help-of-the-tool", "x.ipynb"]
+    if command == "grade":  # relative submission paths stay the caller's
+        assert handed[0][:4] == ["-m", "course_utils.grading", "--base", str(Path.cwd())]
+    else:
+        assert handed[0][0].endswith("run_benchmarks.py")
