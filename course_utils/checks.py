@@ -94,6 +94,14 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def as_number_array(got: Any, call: str) -> np.ndarray:
+    """``got`` as a float64 array, or :class:`IncorrectAnswer` naming ``call`` and what it returned."""
+    try:
+        return np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise IncorrectAnswer(f"{call} returned {got!r}, which is not an array of numbers.") from None
+
+
 def expect_equal(
     got: Any,
     expected: Any,

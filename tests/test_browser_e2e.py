@@ -17,13 +17,10 @@ downloaded at test time. Bounded to TIME_BUDGET seconds; server and browser are 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,13 +28,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lab_server_tools import IS_POSIX, course_module, free_port, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "02_shape_arithmetic.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 TIME_BUDGET = 110  # seconds for the whole test
-IS_POSIX = hasattr(os, "killpg")
 CHROMIUM_FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
     "--no-first-run", "--disable-background-networking", "--disable-component-update",
@@ -77,22 +74,13 @@ class Budget:
             time.sleep(poll)
 
 
-def _course_module():
-    spec = importlib.util.spec_from_file_location("course_cli_browser", ROOT / "course.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _start_lab(tmp_path: Path, budget: Budget):
     """JupyterLab as `course.py lab` starts it, serving a copy of the notebooks folder."""
-    course = _course_module()
+    course = course_module()
     served = tmp_path / "course"
     (served / "notebooks").mkdir(parents=True)
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, served / "notebooks" / NOTEBOOK)
@@ -101,7 +89,7 @@ def _start_lab(tmp_path: Path, budget: Budget):
     settings.mkdir(parents=True)
     (settings / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
     runtime = tmp_path / "jupyter-runtime"
-    port = _free_port()
+    port = free_port()
     arguments = course.lab_arguments(port, open_browser=False)
     # the same server, serving the copy, so nothing in the repository is saved over
     roots = [i for i, a in enumerate(arguments) if a.startswith("--ServerApp.root_dir=")]
@@ -135,18 +123,6 @@ def _start_lab(tmp_path: Path, budget: Budget):
     return server, info, served
 
 
-def _stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is not None:
-        return
-    if IS_POSIX:
-        os.killpg(server.pid, signal.SIGTERM)
-    else:
-        server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL) if IS_POSIX else server.kill()
-        server.wait(timeout=5)
 
 
 def _start_browser(tmp_path: Path):
@@ -295,7 +271,7 @@ def test_learner_runs_all_cells_of_a_student_notebook_in_jupyterlab(tmp_path):
         if driver is not None:
             driver.quit()
         if server is not None:
-            _stop_server(server)
+            stop_server(server)
     assert hashlib.sha256((ROOT / "notebooks" / NOTEBOOK).read_bytes()).digest() == (
         hashlib.sha256(released).digest()
     ), "the repository's notebook was changed"

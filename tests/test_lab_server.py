@@ -6,10 +6,8 @@ port and without a browser, then stopped; the whole test is bounded to about a m
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,23 +17,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from lab_server_tools import IS_POSIX, course_module, free_port, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
-IS_POSIX = hasattr(os, "killpg")
 START_TIMEOUT = 60  # seconds; the server usually answers within a few
 
 
-def _course_module():
-    spec = importlib.util.spec_from_file_location("course_cli_lab", ROOT / "course.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -69,7 +58,7 @@ def _get(url: str, token: str | None = None) -> int:
 
 
 def test_lab_arguments_bind_localhost_and_refuse_a_bad_port(capsys):
-    course = _course_module()
+    course = course_module()
     arguments = course.lab_arguments(8888)
     assert "--ServerApp.ip=127.0.0.1" in arguments
     assert not any("token=" in a.lower() or "password" in a.lower() for a in arguments)
@@ -80,8 +69,8 @@ def test_lab_arguments_bind_localhost_and_refuse_a_bad_port(capsys):
 
 
 def test_lab_listens_on_localhost_only_and_requires_its_token(tmp_path):
-    course = _course_module()
-    port = _free_port()
+    course = course_module()
+    port = free_port()
     runtime = tmp_path / "runtime"
     env = {
         **os.environ,
@@ -130,22 +119,9 @@ def test_lab_listens_on_localhost_only_and_requires_its_token(tmp_path):
             assert addresses, f"nothing listens on port {port}"
             assert addresses <= {"127.0.0.1"}, f"JupyterLab listens on {addresses}"
     finally:
-        _stop(server)
+        stop_server(server)
 
 
-def _stop(server: subprocess.Popen) -> None:
-    """Stop the server and anything it started (its own process group on POSIX)."""
-    if server.poll() is not None:
-        return
-    if IS_POSIX:
-        os.killpg(server.pid, signal.SIGTERM)
-    else:
-        server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL) if IS_POSIX else server.kill()
-        server.wait(timeout=5)
 
 
 @pytest.mark.parametrize(
@@ -157,7 +133,7 @@ def _stop(server: subprocess.Popen) -> None:
     ],
 )
 def test_bad_lab_options_are_refused_before_set_up(argv, message, monkeypatch, capsys):
-    course = _course_module()
+    course = course_module()
     monkeypatch.setattr(course, "setup", lambda **kwargs: pytest.fail("set-up ran"))
     with pytest.raises(SystemExit) as info:
         course.main(argv)
@@ -166,7 +142,7 @@ def test_bad_lab_options_are_refused_before_set_up(argv, message, monkeypatch, c
 
 
 def test_lab_scale_is_handed_to_the_notebooks_through_course_scale(monkeypatch):
-    course = _course_module()
+    course = course_module()
     started = []
     monkeypatch.setattr(course, "setup", lambda **kwargs: None)
     monkeypatch.setattr(course, "exec_in_venv", started.append)

@@ -13,17 +13,11 @@ from course_utils import metrics
 from course_utils.checks import (
     Exercise,
     IncorrectAnswer,
+    as_number_array,
     call_answer,
     describe_call,
     expect_close,
 )
-
-
-def _as_array(got, call: str) -> np.ndarray:
-    try:
-        return np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise IncorrectAnswer(f"{call} returned {got!r}, which is not an array of numbers.") from None
 
 
 def _label_cases():
@@ -37,7 +31,7 @@ def _label_cases():
 def _check_confusion_counts(answer) -> str:
     for y_true, y_pred, k in _label_cases():
         call = describe_call(answer, (y_true, y_pred, k), {})
-        got = _as_array(call_answer(answer, y_true.copy(), y_pred.copy(), k), call)
+        got = as_number_array(call_answer(answer, y_true.copy(), y_pred.copy(), k), call)
         expected = metrics.confusion_matrix(y_true, y_pred, num_classes=k)
         if got.shape != expected.shape:
             raise IncorrectAnswer(
@@ -79,7 +73,7 @@ def _check_precision_recall(answer) -> str:
         got = call_answer(answer, matrix.copy())
         if not isinstance(got, tuple) or len(got) != 2:
             raise IncorrectAnswer(f"{call} must return a pair (precision, recall), got {got!r}.")
-        precision, recall = (_as_array(g, call) for g in got)
+        precision, recall = (as_number_array(g, call) for g in got)
         scores = metrics.precision_recall_f1(y_true, y_pred, num_classes=k)
         if np.allclose(precision, scores.recall) and np.allclose(recall, scores.precision) and not (
             np.allclose(scores.precision, scores.recall)
@@ -135,7 +129,7 @@ def _check_huber(answer) -> str:
     errors = np.array([-7.0, -2.5, -1.0, -0.3, 0.0, 0.4, 1.0, 1.5, 3.0, 12.0])
     for delta in (1.0, 2.0, 0.5):
         call = describe_call(answer, (errors, delta), {})
-        got = _as_array(call_answer(answer, errors.copy(), delta), call)
+        got = as_number_array(call_answer(answer, errors.copy(), delta), call)
         expected = _reference_huber(errors, delta)
         if got.shape != expected.shape:
             raise IncorrectAnswer(

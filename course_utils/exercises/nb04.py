@@ -12,6 +12,7 @@ import numpy as np
 from course_utils.checks import (
     Exercise,
     IncorrectAnswer,
+    as_number_array,
     call_answer,
     describe_call,
     expect_close,
@@ -19,19 +20,12 @@ from course_utils.checks import (
 from course_utils.scaling import LabelScaler
 
 
-def _as_array(got, call: str) -> np.ndarray:
-    try:
-        return np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise IncorrectAnswer(f"{call} returned {got!r}, which is not an array of numbers.") from None
-
-
 def _check_standardise(answer) -> str:
     rng = np.random.default_rng(4)
     y_train = rng.uniform(150_000, 700_000, size=40)
     for y in (y_train, rng.uniform(100_000, 900_000, size=15), np.array([y_train.mean()])):
         call = describe_call(answer, (y_train, y), {})
-        got = _as_array(call_answer(answer, y_train.copy(), y.copy()), call)
+        got = as_number_array(call_answer(answer, y_train.copy(), y.copy()), call)
         expected = LabelScaler().fit(y_train).transform(y).astype(np.float64)
         if got.shape != expected.shape:
             raise IncorrectAnswer(f"{call} returned shape {got.shape}, expected {expected.shape}.")
@@ -73,7 +67,7 @@ def _check_unstandardise(answer) -> str:
     for mean, std in ((370_000.0, 110_000.0), (15.0, 8.5), (-2.0, 0.25)):
         z = rng.normal(size=12)
         call = describe_call(answer, (z, mean, std), {})
-        got = _as_array(call_answer(answer, z.copy(), mean, std), call)
+        got = as_number_array(call_answer(answer, z.copy(), mean, std), call)
         expected = z * std + mean
         if got.shape == expected.shape and np.allclose(got, expected, rtol=1e-9):
             continue
