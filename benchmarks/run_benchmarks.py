@@ -109,6 +109,7 @@ class PeakMemory:
 def measure_notebook(path: Path) -> dict:
     """Execute a copy of one solution notebook; return time, peak memory and throughput."""
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     notebook = nbformat.read(path, as_version=4)
     code_indices = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
@@ -119,10 +120,16 @@ def measure_notebook(path: Path) -> dict:
             notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": workdir}}
         )
         started = time.perf_counter()
+        error = None
         with client.setup_kernel():
             memory = PeakMemory(client.km.provisioner.pid)
             for index, cell in enumerate(notebook.cells):
-                client.execute_cell(cell, index)
+                try:
+                    client.execute_cell(cell, index)
+                except CellExecutionError as failure:
+                    # Report it and go on with the other notebooks: a benchmark is a survey.
+                    error = f"cell {index}: {failure.ename}: {failure.evalue}".strip()
+                    break
             seconds = time.perf_counter() - started
             peak_mb = memory.peak_mb()
     fits = []
@@ -133,6 +140,7 @@ def measure_notebook(path: Path) -> dict:
     main_fit = max(fits, key=lambda f: f["images"], default=None)
     return {
         "notebook": path.stem,
+        "error": error,
         "seconds": round(seconds, 1),
         "peak_memory_mb": round(peak_mb),
         "fits": len(fits),
@@ -188,6 +196,8 @@ def format_table(notebooks: list[dict], setup: dict | None, generator: str | Non
     for row in notebooks:
         ok = row["seconds"] <= TIME_BUDGET_S and row["peak_memory_mb"] <= MEMORY_BUDGET_MB
         note = _verdict(ok) + (" (over the 30 s aim)" if ok and row["seconds"] > TIME_AIM_S else "")
+        if row.get("error"):
+            note = f"FAILED at {row['error']}"
         lines.append(
             f"| {row['notebook']} | {row['seconds']} | {row['peak_memory_mb']} | "
             f"{row['main_model'] or '-'} | {row['images_per_second'] or '-'} | {note} |"
@@ -227,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     generator = measure_generator(args.generator_count)
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine += f", COURSE_SCALE={os.environ.get('COURSE_SCALE', '1')}"
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
     table = format_table(notebooks, setup, generator)
     print(f"\nBenchmark on {machine}, {stamp}\n\n{table}")
@@ -236,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / f"benchmark-{stamp}.json").write_text(json.dumps(record, indent=2))
     (RESULTS / f"benchmark-{stamp}.md").write_text(f"Benchmark on {machine}, {stamp}\n\n{table}\n")
     print(f"\nwritten to {(RESULTS / f'benchmark-{stamp}.md').relative_to(ROOT)} and .json")
-    return 0
+    return 1 if any(row["error"] for row in notebooks) else 0
 
 
 if __name__ == "__main__":
