@@ -58,6 +58,12 @@ def pytest_report_header(config):
         f"course environment: Python {platform.python_version()} on {platform.machine()}, "
         f"{os.cpu_count()} CPU cores",
         "versions: " + ", ".join(versions),
+        "network: "
+        + (
+            "cut off (a network namespace with loopback only, made by course.py test)"
+            if os.environ.get("COURSE_TEST_NETNS") == "on"
+            else "not cut off; the in-process offline guard refuses connections"
+        ),
     ]
 
 

@@ -29,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -112,14 +113,48 @@ def course_env() -> dict:
     return env
 
 
-def exec_in_venv(args: list[str]) -> None:
+def exec_in_venv(args: list[str], prefix: list[str] | None = None, shown: str = "") -> None:
     """Replace this process with the venv's Python (keeps Ctrl-C and exit codes intact)."""
-    command = [str(venv_python()), *args]
-    print("+ " + " ".join(command), flush=True)
+    command = [*(prefix or []), str(venv_python()), *args]
+    print("+ " + (shown or " ".join(command)), flush=True)
     os.chdir(ROOT)
     if IS_WINDOWS:  # os.execv does not hand over the console on Windows
         raise SystemExit(subprocess.call(command, env=course_env()))
     os.execve(command[0], command, course_env())
+
+
+# Runs first inside a new network namespace: bring up its loopback (down at creation), so
+# notebook kernels, JupyterLab and the browser can still talk to each other on this machine.
+LOOPBACK_UP = """
+import fcntl, os, socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+request = struct.pack("16sH14s", b"lo", 0, b"")
+flags = struct.unpack("16sH14s", fcntl.ioctl(s, 0x8913, request))[1]  # SIOCGIFFLAGS
+fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))  # SIOCSIFFLAGS: IFF_UP
+s.close()
+"""
+RUN_AFTER_LOOPBACK_UP = LOOPBACK_UP + "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n"
+
+
+def offline_prefix() -> list[str] | None:
+    """``unshare`` arguments that cut the test run off the network, or None where impossible.
+
+    On Linux the suite runs in a new network namespace that has only loopback (through an
+    unprivileged user namespace, so no root is needed): whatever a notebook, a library or
+    TensorFlow's C++ code tries, nothing leaves the machine. Elsewhere, or where user
+    namespaces are disabled, the in-process offline guard of the tests still applies.
+    Set COURSE_TEST_NETNS=off to run the suite without the namespace.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("COURSE_TEST_NETNS") == "off":
+        return None
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return None
+    prefix = [unshare, "--net", "--map-root-user", "--"]
+    probe = subprocess.run(
+        [*prefix, str(venv_python()), "-c", LOOPBACK_UP], capture_output=True, timeout=60
+    )
+    return prefix if probe.returncode == 0 else None
 
 
 def lab_arguments(port: int = 8888, open_browser: bool = True) -> list[str]:
@@ -197,7 +232,14 @@ def main(argv: list[str] | None = None) -> None:
         exec_in_venv(arguments)
     elif args.command == "test":
         setup()
-        exec_in_venv(["-m", "pytest", *args.tool_args])
+        prefix = offline_prefix()
+        if prefix is None:
+            print("No network namespace here: the tests' in-process offline guard applies.")
+            exec_in_venv(["-m", "pytest", *args.tool_args])
+        os.environ["COURSE_TEST_NETNS"] = "on"  # conftest.py reports it, test_offline checks it
+        pytest_args = ["-m", "pytest", *args.tool_args]
+        shown = f"{' '.join(prefix[:-1])} (loopback only): {venv_python()} {' '.join(pytest_args)}"
+        exec_in_venv(["-c", RUN_AFTER_LOOPBACK_UP, *pytest_args], prefix, shown)
     elif args.command == "execute-solutions":
         setup()
         exec_in_venv(["-m", "course_utils.notebook_tools", "execute", *args.notebooks])

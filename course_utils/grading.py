@@ -271,8 +271,11 @@ def sandbox_capabilities() -> dict:
             user = [o for o in options if o.startswith("--user=")]
             if user:
                 uid, gid = (int(x) for x in user[0].split("=")[1].split(":"))
-                for path in (folder, writable):
-                    os.chown(path, uid, gid)
+                try:
+                    for path in (folder, writable):
+                        os.chown(path, uid, gid)
+                except OSError:  # e.g. inside a user namespace that does not map that user
+                    continue
             extra = ["--writable", str(writable)] if "--isolate" in options else []
             command = [sys.executable, str(WRAPPER), *options, *extra, "--", sys.executable,
                        "-c", _PROBE, str(Path(folder) / "outside"), str(writable / "inside")]  # fmt: skip

@@ -99,3 +99,11 @@ def test_instructor_commands_hand_their_arguments_to_the_venv(course, monkeypatc
         assert handed[0][:4] == ["-m", "course_utils.grading", "--base", str(Path.cwd())]
     else:
         assert handed[0][0].endswith("run_benchmarks.py")
+
+
+def test_offline_namespace_can_be_switched_off_and_is_linux_only(course, monkeypatch):
+    monkeypatch.setenv("COURSE_TEST_NETNS", "off")
+    assert course.offline_prefix() is None
+    monkeypatch.delenv("COURSE_TEST_NETNS")
+    monkeypatch.setattr(course.sys, "platform", "darwin")
+    assert course.offline_prefix() is None

@@ -283,6 +283,19 @@ def test_network_namespace_cuts_off_connections_the_guard_cannot_see(tmp_path):
     assert result.stdout.split()[0] == "unreachable", result.stdout
 
 
+def test_the_whole_run_is_in_a_network_namespace_when_course_py_says_so():
+    """`course.py test` runs the suite in a namespace with loopback only where Linux allows it;
+    then every notebook kernel, data script and server of the run is offline, C code included."""
+    if os.environ.get("COURSE_TEST_NETNS") != "on":
+        pytest.skip("not started by `course.py test` in a network namespace")
+    env = {k: v for k, v in os.environ.items() if k not in {"COURSE_OFFLINE_LOG", "PYTHONPATH"}}
+    result = subprocess.run(
+        [sys.executable, "-c", NAMESPACE_PROBE], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr  # loopback works: kernels can be reached
+    assert result.stdout.split()[0] == "unreachable", result.stdout
+
+
 def test_every_data_script_has_offline_arguments():
     missing = sorted({p.name for p in DATA_SCRIPTS} - set(DATA_SCRIPT_ARGUMENTS))
     assert not missing, (
