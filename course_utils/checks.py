@@ -96,6 +96,11 @@ def _short_repr(value: Any) -> str:
 
 def as_number_array(got: Any, call: str) -> np.ndarray:
     """``got`` as a float64 array, or :class:`IncorrectAnswer` naming ``call`` and what it returned."""
+    if got is None:
+        # np.asarray(None, dtype=float) is a silent NaN; None nearly always means a missing `return`.
+        raise IncorrectAnswer(
+            f"{call} returned None, which is not an array of numbers. Did the function end without `return`?"
+        )
     try:
         return np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):

@@ -215,6 +215,12 @@ def test_expect_close_never_accepts_nan_inf_or_non_numbers(got):
         checks.expect_close(got, 1.0, call="f()")
 
 
+@pytest.mark.parametrize("got", ["a lot", None, [1.0, "x"], {"a": 1}, [[1.0], [2.0, 3.0]]])
+def test_as_number_array_names_the_call_and_what_it_returned(got):
+    with pytest.raises(checks.IncorrectAnswer, match=r"f\(2\) returned .*not an array of numbers"):
+        checks.as_number_array(got, call="f(2)")
+
+
 # --------------------------------------------------------------------------------------------
 # plots
 # --------------------------------------------------------------------------------------------
