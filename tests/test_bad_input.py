@@ -4,7 +4,8 @@ Each case checks three things: the exception type, a message that names the prob
 how to fix it, and that it is raised by course_utils itself (the last frame of the traceback is
 in course_utils), so a learner never reads a deep TensorFlow, NumPy or nbformat stack trace.
 Modules still being written by others (synthetic, metrics, scaling, plots_eval, slope_*) have
-their own tests; this file covers setup, checks, plots, arithmetic and notebook_tools.
+their own tests; this file covers setup, checks, plots, arithmetic, notebook_tools, and the
+transfer-learning modules backbone, digits and source_task.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils import arithmetic, checks, notebook_tools, plots, setup
+from course_utils import arithmetic, backbone, checks, digits, notebook_tools, plots, setup, source_task
 
 COURSE_UTILS = Path(arithmetic.__file__).resolve().parent
 NAN, INF = float("nan"), float("inf")
@@ -403,11 +404,46 @@ def test_make_student_notebook_accepts_a_plain_dict_notebook():
     assert student.cells[0].source == "x = 1"
 
 
+# --------------------------------------------------------------------------------------------
+# transfer learning: source task, digits, backbone
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, error, fragments",
+    [
+        (lambda: source_task.make_source_task(0), ValueError, ["n must be at least 1"]),
+        (lambda: source_task.make_source_task(10.5), TypeError, ["n must be a whole number"]),
+        (lambda: source_task.make_source_task(10, image_size=8), ValueError, ["image_size", "32"]),
+        (lambda: source_task.make_source_task(10, noise=-1), ValueError, ["noise"]),
+        (lambda: source_task.make_source_task(10, seed=-2), ValueError, ["seed"]),
+        (lambda: digits.load_digit_images(4), ValueError, ["image_size must be at least 8"]),
+        (lambda: digits.load_digit_images("32"), TypeError, ["image_size must be a whole number"]),
+        (lambda: digits.few_shot_indices([0, 0, 1, 1], 3), ValueError, ["per_class=3", "class 0"]),
+        (lambda: digits.few_shot_indices([0, 1], 0), ValueError, ["per_class must be at least 1"]),
+        (lambda: digits.few_shot_indices([0.5, 1], 1), ValueError, ["whole-number class labels"]),
+        (lambda: digits.few_shot_indices("labels.csv", 1), TypeError, ["load the file"]),
+        (lambda: digits.few_shot_indices([[0, 1]], 1), ValueError, ["labels"]),
+        (lambda: backbone.build_backbone(image_size=8), ValueError, ["image_size", "32"]),
+        (lambda: backbone.build_backbone(name=""), TypeError, ["name must be a non-empty string"]),
+        (lambda: backbone.file_sha256(3), TypeError, ["file path"]),
+        (lambda: backbone.file_sha256("no/such/file.keras"), FileNotFoundError, ["does not exist"]),
+        (lambda: backbone.card_path("model.h5"), ValueError, [".keras", "patterns_backbone.keras"]),
+        (lambda: backbone.load_backbone_card(42), TypeError, ["str or Path"]),
+        (lambda: backbone.load_pretrained_backbone("x.weights.h5"), ValueError, [".keras"]),
+        (lambda: backbone.load_pretrained_backbone(trainable="yes"), TypeError, ["True or False"]),
+    ],
+)
+def test_transfer_learning_helpers_refuse_bad_arguments(call, error, fragments):
+    _expect(call, error, *fragments)
+
+
 def test_every_public_function_of_the_covered_modules_is_exercised_here():
     """A new public function must get bad-input cases in this file (or in its own tests)."""
     source = Path(__file__).read_text()
     modules = {"arithmetic": arithmetic, "checks": checks, "notebook_tools": notebook_tools,
-               "plots": plots, "setup": setup}  # fmt: skip
+               "plots": plots, "setup": setup, "backbone": backbone, "digits": digits,
+               "source_task": source_task}  # fmt: skip
     # Exercised elsewhere with bad input: tests/test_checks.py, test_notebook_tools.py.
     elsewhere = {"call_answer", "describe_call", "expect_equal", "main", "pooling_params"}
     missing = []

@@ -35,6 +35,7 @@ DATA_SCRIPTS = sorted((ROOT / "data_scripts").glob("*.py"))
 DATA_SCRIPT_ARGUMENTS = {
     "make_slope_dataset.py": ["--out", "{tmp}/slope", "--count", "6", "--quiet"],
     "benchmark_slope_generator.py": ["--count", "2"],
+    "pretrain_backbone.py": ["--out", "{tmp}/backbone", "--images", "200", "--epochs", "1", "--quiet"],
 }
 
 # Brings the loopback interface up from Python (a new network namespace has it down), so the
