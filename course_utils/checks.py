@@ -83,11 +83,11 @@ def call_answer(answer: Callable, *args, **kwargs):
 def describe_call(answer: Callable, args: tuple, kwargs: Mapping) -> str:
     """Render a call as code, e.g. ``conv_output_size(32, 3, stride=2)``."""
     name = getattr(answer, "__name__", "your function")
-    parts = [_short_repr(a) for a in args] + [f"{k}={_short_repr(v)}" for k, v in kwargs.items()]
+    parts = [short_repr(a) for a in args] + [f"{k}={short_repr(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
 
 
-def _short_repr(value: Any) -> str:
+def short_repr(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"<array of shape {value.shape}>"
     text = repr(value)
@@ -126,7 +126,7 @@ def expect_equal(
     """
     if _equal(got, expected):
         return
-    message = f"{call} returned {_short_repr(got)}, but the expected value is {expected!r}."
+    message = f"{call} returned {short_repr(got)}, but the expected value is {expected!r}."
     explanation = _known_mistake(got, mistakes)
     if explanation:
         message += f"\nLikely mistake: {explanation}"
@@ -149,7 +149,7 @@ def expect_close(
         value = float(got)
     except (TypeError, ValueError):
         raise IncorrectAnswer(
-            f"{call} returned {_short_repr(got)}, which is not a number; expected about "
+            f"{call} returned {short_repr(got)}, which is not a number; expected about "
             f"{expected:.6g}."
         ) from None
     if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=abs_tol):
@@ -257,7 +257,7 @@ class Exercise:
                 Status.INCORRECT,
                 f"{self.label} expects your function `{self.answer_name}` itself "
                 f"(write `.check({self.answer_name})`, without calling it); got "
-                f"{_short_repr(answer)} of type {type(answer).__name__}.",
+                f"{short_repr(answer)} of type {type(answer).__name__}.",
             )
         try:
             detail = self._checker(answer)
@@ -265,6 +265,14 @@ class Exercise:
             return self._not_attempted()
         except IncorrectAnswer as err:
             return CheckResult(self.label, Status.INCORRECT, f"{self.label}: {err}")
+        except Exception as err:  # noqa: BLE001 - a result of an unforeseen kind must not crash the check
+            return CheckResult(
+                self.label,
+                Status.INCORRECT,
+                f"{self.label}: the check could not compare what `{self.answer_name}` returned "
+                f"({type(err).__name__}: {err}). Compare its type and shape with the docstring "
+                "and the example in the exercise.",
+            )
         message = f"{self.label}: correct."
         if detail:
             message += f" {detail}"

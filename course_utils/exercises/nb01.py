@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.checks import Exercise, IncorrectAnswer, call_answer, describe_call, expect_equal
+from course_utils.checks import (
+    Exercise,
+    IncorrectAnswer,
+    as_number_array,
+    call_answer,
+    describe_call,
+    expect_equal,
+)
 
 
 def _reference_cross_correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -22,7 +29,7 @@ def _check_cross_correlate(answer) -> str:
     for image, kernel in cases:
         call = describe_call(answer, (image, kernel), {})
         expected = _reference_cross_correlate(image, kernel)
-        got = np.asarray(call_answer(answer, image.copy(), kernel.copy()), dtype=float)
+        got = as_number_array(call_answer(answer, image.copy(), kernel.copy()), call)
         if got.shape != expected.shape:
             raise IncorrectAnswer(
                 f"{call} returned shape {got.shape}; a 'valid' result has shape "
@@ -74,7 +81,7 @@ def _check_max_pool(answer) -> str:
         h, w = shape[0] // size, shape[1] // size
         blocks = fmap[: h * size, : w * size].reshape(h, size, w, size)
         expected = blocks.max(axis=(1, 3))
-        got = np.asarray(call_answer(answer, fmap.copy(), size), dtype=float)
+        got = as_number_array(call_answer(answer, fmap.copy(), size), call)
         if got.shape != expected.shape:
             raise IncorrectAnswer(
                 f"{call} returned shape {got.shape}, expected {expected.shape}: "

@@ -82,7 +82,8 @@ def _check_unstandardise(answer) -> str:
                 "z * std + mean."
             )
         raise IncorrectAnswer(
-            f"{call} returned {np.round(got[:3], 3)}..., expected {np.round(expected[:3], 3)}..."
+            f"{call} returned {np.round(got.ravel()[:3], 3)}..., expected {np.round(expected[:3], 3)}...: "
+            "z * std + mean, one value per entry of z."
         )
     return "z * std + mean turns the model's answers back into original units."
 

@@ -9,6 +9,7 @@ import numpy as np
 from course_utils.checks import (
     Exercise,
     IncorrectAnswer,
+    short_repr,
     as_number_array,
     call_answer,
     describe_call,
@@ -98,6 +99,11 @@ def _check_layers_to_unfreeze(answer) -> str:
         if isinstance(got, str) or not hasattr(got, "__iter__"):
             raise IncorrectAnswer(f"{call} returned {got!r}; return a list of layer names.")
         got = list(got)
+        if not all(isinstance(name, str) for name in got):
+            raise IncorrectAnswer(
+                f"{call} returned {short_repr(got)}; return the layer names themselves "
+                "(strings such as 'block3_conv1'), not indices or layers."
+            )
         expected = _reference_top_blocks(names, top)
         if got == expected:
             continue

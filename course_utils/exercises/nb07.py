@@ -7,6 +7,7 @@ import numpy as np
 from course_utils.checks import (
     Exercise,
     IncorrectAnswer,
+    short_repr,
     as_number_array,
     call_answer,
     describe_call,
@@ -30,7 +31,12 @@ def _check_standardise(answer) -> str:
         call = describe_call(answer, (values, train), {})
         got = as_number_array(call_answer(answer, values.copy(), train.copy()), call)
         expected = (values - train.mean()) / train.std()
-        if got.shape == expected.shape and np.allclose(got, expected, atol=1e-9):
+        if got.shape != expected.shape:
+            raise IncorrectAnswer(
+                f"{call} returned shape {got.shape}, expected {expected.shape}: one standardised "
+                "number per entry of `values`."
+            )
+        if np.allclose(got, expected, atol=1e-9):
             continue
         if values.size > 1 and np.allclose(got, (values - values.mean()) / values.std()):
             raise IncorrectAnswer(
@@ -78,7 +84,7 @@ def _check_total_loss(answer) -> str:
         mistakes = {
             sum(losses.values()): "the weights are missing: multiply each loss by its weight.",
             expected / len(losses): "Keras adds the weighted losses; it does not average them.",
-            sum(w * v for w, v in zip(sorted(weights.values()), losses.values(), strict=True)):
+            sum(w * v for w, v in zip(weights.values(), losses.values(), strict=True)):
             "match each loss with the weight of the same name, not by position.",
         }
         got = call_answer(answer, dict(losses), dict(weights))
@@ -179,6 +185,11 @@ def _check_dead_layers(answer) -> str:
         got = call_answer(answer, {k: list(v) for k, v in inputs_of.items()}, list(outputs))
         if isinstance(got, str) or not hasattr(got, "__iter__"):
             raise IncorrectAnswer(f"{call} returned {got!r}; return a set of layer names.")
+        got = list(got)
+        if not all(isinstance(name, str) for name in got):
+            raise IncorrectAnswer(
+                f"{call} returned {short_repr(got)}; return a set of layer names (strings)."
+            )
         got, expected = set(got), _reference_dead(inputs_of, outputs)
         if got == expected:
             continue
