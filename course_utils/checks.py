@@ -88,9 +88,13 @@ def describe_call(answer: Callable, args: tuple, kwargs: Mapping) -> str:
 
 
 def short_repr(value: Any) -> str:
+    """``value`` as at most 60 characters for a check's message, whatever the learner returned."""
     if isinstance(value, np.ndarray):
         return f"<array of shape {value.shape}>"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a learner's class may have a broken __repr__
+        return f"<{type(value).__name__} object>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

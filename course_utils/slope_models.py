@@ -155,7 +155,9 @@ def decode_angles(encoded) -> np.ndarray:
     if encoded.shape[1] != 2:
         raise ValueError(f"encoded must have 2 columns (cos 2θ, sin 2θ), got shape {encoded.shape}.")
     doubled = np.rad2deg(np.arctan2(encoded[:, 1], encoded[:, 0]).astype(np.float64))
-    return np.mod(doubled / 2.0, 180.0)
+    angles = np.mod(doubled / 2.0, 180.0)
+    # np.mod(-1e-20, 180.0) rounds to 180.0 itself, which is 0 degrees: keep the range half-open.
+    return np.where(angles >= 180.0, 0.0, angles)
 
 
 def circular_error(predicted_deg, true_deg) -> np.ndarray:

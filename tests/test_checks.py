@@ -10,6 +10,7 @@ from course_utils.checks import (
     exercises_in,
     expect_close,
     expect_equal,
+    short_repr,
 )
 
 
@@ -137,3 +138,18 @@ def test_exercises_in_orders_by_number_and_refuses_duplicates():
     assert exercises_in({"b": second, "a": SQUARE, "other": 3}) == [SQUARE, second]
     with pytest.raises(ValueError, match="unique"):
         exercises_in({"a": SQUARE, "b": SQUARE})
+
+
+def test_short_repr_renders_any_answer_briefly():
+    import numpy as np
+
+    assert short_repr(np.zeros((3, 5))) == "<array of shape (3, 5)>"
+    long_text = short_repr("x" * 500)
+    assert len(long_text) == 60 and long_text.endswith("...")
+    assert short_repr({"a": 1}) == "{'a': 1}"
+
+    class Unprintable:
+        def __repr__(self):
+            raise RuntimeError("no repr")
+
+    assert "Unprintable" in short_repr(Unprintable())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from course_utils.slope_models import (
     circular_error,
@@ -36,6 +38,43 @@ def test_circular_error_takes_the_short_way_round():
         [2.0, 2.0, 90.0, 0.0, 0.5],
     )
     assert circular_error(np.array(170.0), np.array(10.0)) == pytest.approx(20.0)
+
+
+# Property-based: the encoding and the circular error over arbitrary angles, not a few picked
+# ones. Angles up to +-1e4 degrees (many turns); the float32 encoding keeps about 1e-3 degrees.
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, derandomize=True)
+angle_lists = st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=1, max_size=20).map(np.array)
+ENCODING_PRECISION_DEG = 2e-3
+
+
+@PROPERTY_SETTINGS
+@given(angles=angle_lists, turns=st.integers(-5, 5))
+def test_encoding_has_period_180_and_lies_on_the_unit_circle(angles, turns):
+    encoded = encode_angles(angles)
+    np.testing.assert_allclose(np.linalg.norm(encoded, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(encode_angles(angles + 180.0 * turns), encoded, atol=1e-4)
+
+
+@PROPERTY_SETTINGS
+@given(angles=angle_lists, radius=st.floats(1e-3, 1e3))
+def test_decoding_recovers_the_line_angle_in_0_to_180(angles, radius):
+    decoded = decode_angles(encode_angles(angles) * radius)
+    assert np.all((decoded >= 0) & (decoded < 180))
+    assert circular_error(decoded, angles).max() < ENCODING_PRECISION_DEG
+
+
+@PROPERTY_SETTINGS
+@given(a=angle_lists, data=st.data())
+def test_circular_error_is_a_distance_between_lines(a, data):
+    b = np.array(data.draw(st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=a.size, max_size=a.size)))
+    turns = data.draw(st.integers(-5, 5))
+    error = circular_error(a, b)
+    assert np.all((error >= 0) & (error <= 90))
+    np.testing.assert_allclose(error, circular_error(b, a), atol=1e-9)  # symmetric
+    np.testing.assert_allclose(circular_error(a + 180.0 * turns, b), error, atol=1e-6)  # period 180
+    assert np.all(circular_error(a, a) == 0)
+    # never more than the plain difference, and equal to it for angles close together
+    assert np.all(error <= np.abs(a - b) + 1e-9)
 
 
 def test_bad_arguments_are_refused_with_a_message():
