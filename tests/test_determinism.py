@@ -6,9 +6,17 @@ process. Its headline numbers (per-epoch losses, test loss and accuracy, a check
 weights) must agree to a relative tolerance of 1e-6; on the same machine and thread count they
 are in fact identical. Two controls show the comparison can fail: another seed gives other
 numbers, and so does a set-up whose seeding is switched off.
+
+Then a whole notebook: 04 (two CNN trainings, a scaler, a saved and reloaded model) executed
+twice in fresh kernels must print the same numbers, to the same tolerance. Numbers from another
+machine (another CPU, other vectorised kernels) may differ in the last digits, which is why the
+notebooks assert thresholds rather than exact values.
 """
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,3 +82,42 @@ def test_the_comparison_fails_when_seeding_is_switched_off(reference, monkeypatc
         monkeypatch.setattr(target, name, lambda *args, **kwargs: None)
     with pytest.raises(AssertionError):
         np.testing.assert_allclose(_headline_numbers(seed=42), reference, rtol=TOLERANCE, atol=0)
+
+
+# --- a whole notebook, twice -----------------------------------------------------------------
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "04_label_scaling.ipynb"
+# Timings ("in 7.5 s", "(0.6 s)") legitimately differ between runs; every other number printed
+# must not.
+TIMING = re.compile(r"\d+(?:\.\d+)?\s*s\b")
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:e-?\d+)?")
+
+
+def _printed_numbers(notebook_path: Path, workdir: Path) -> list[float]:
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    workdir.mkdir()
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(workdir)}}).execute()  # fmt: skip
+    text = "\n".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream"
+    )
+    return [float(n.replace(",", "")) for n in NUMBER.findall(TIMING.sub("", text))]
+
+
+def test_a_training_notebook_run_twice_prints_the_same_numbers(tmp_path):
+    """Notebook 04 (two CNN trainings, a scaler, a saved model) in two fresh kernels.
+
+    Every number it prints (errors in original units, scaler statistics, drift, predictions of the
+    reloaded model; about 50) must agree to the same relative tolerance as above.
+    """
+    first = _printed_numbers(NOTEBOOK, tmp_path / "first")
+    second = _printed_numbers(NOTEBOOK, tmp_path / "second")
+    assert len(first) >= 30, f"expected the notebook's headline numbers, found {first}"
+    np.testing.assert_allclose(second, first, rtol=TOLERANCE, atol=0)
