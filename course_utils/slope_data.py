@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_DOTS",
     "MIN_IMAGE_SIZE",
     "MANIFEST_NAME",
+    "INCOMPLETE_MARKER",
     "BUILD_COMMAND",
     "SlopeDataError",
     "draw_slope_image",
@@ -56,9 +57,12 @@ DEFAULT_IMAGE_SIZE = 100
 DEFAULT_DOTS = 50
 #: Below this the bar is only a few pixels long and the angle is not recoverable.
 MIN_IMAGE_SIZE = 16
-#: Written last by the data script; a folder without it is incomplete.
+#: Written last by the data script: every file with its angle and SHA-256 checksum.
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_FIELDS = ("file", "angle", "sha256")
+#: Written first and removed last by the data script: while it exists, a run has not finished
+#: (it may have been interrupted), whatever PNG files the folder already holds.
+INCOMPLETE_MARKER = "INCOMPLETE"
 #: The command that builds the default folder, named in errors.
 BUILD_COMMAND = "python data_scripts/make_slope_dataset.py --out data/slope"
 
@@ -365,7 +369,8 @@ def load_slope_folder(folder, *, verify: bool = True) -> tuple[np.ndarray, np.nd
         If the folder does not exist (the message names the command that builds it).
     SlopeDataError
         If a file is missing, corrupt, of another size, fails its checksum, or has a name
-        without an angle; the message names the file.
+        without an angle; the message names the file. Also if the data script's run that writes
+        the folder has not finished (an ``INCOMPLETE`` marker file is present).
     """
     if not isinstance(folder, (str, Path)):
         raise TypeError(f"folder must be a path, got {folder!r} of type {type(folder).__name__}.")
@@ -378,6 +383,13 @@ def load_slope_folder(folder, *, verify: bool = True) -> tuple[np.ndarray, np.nd
             f"the slope data folder {str(folder)!r} {what}. Build it with "
             f"`python data_scripts/make_slope_dataset.py --out {folder}` "
             "(add --count, --image-size and --seed as needed)."
+        )
+    if (folder / INCOMPLETE_MARKER).exists():
+        raise SlopeDataError(
+            f"the slope data folder {str(folder)!r} is incomplete: the data script that writes it "
+            f"did not finish (its {INCOMPLETE_MARKER} file is still there). Run "
+            f"`python data_scripts/make_slope_dataset.py --out {folder}` again with the same "
+            "options; it keeps the finished images and writes the rest."
         )
     if (folder / MANIFEST_NAME).exists():
         rows = read_manifest(folder)

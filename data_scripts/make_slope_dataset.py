@@ -8,8 +8,10 @@ name, as in the question: sample0001_angle_10088.png is 100.88 degrees.
     python data_scripts/make_slope_dataset.py --out data/slope
     python data_scripts/make_slope_dataset.py --out data/slope --count 10000 --image-size 100
 
-The folder also gets manifest.csv (file, angle, sha256), written last: a folder without a
-complete manifest is unfinished. Running the same command again is safe and quick: files that
+The folder also gets manifest.csv (file, angle, sha256), written last. While a run is under way
+the folder holds a file named INCOMPLETE, removed only after the manifest is written; the loader
+(course_utils.slope_data.load_slope_folder) refuses a folder that has it, so a run killed half way
+leaves nothing that loads as a data set. Running the same command again is safe and quick: files that
 are already complete are kept, missing or damaged ones are redrawn (the same image each time,
 since sample i depends only on the seed and i), then the manifest is written. An interrupted
 run therefore never leaves a half-written PNG under a final name, and the next run finishes it.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import os
 from pathlib import Path
@@ -92,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="data-set seed; the same seed gives the same images (default: 0)",
     )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int(1, "--workers", f"use 1 to {os.cpu_count()} processes, e.g. --workers 2."),
+        default=os.cpu_count() or 1,
+        help="processes that draw and write images in parallel (default: one per CPU core, "
+        f"{os.cpu_count()} here); the files are the same for any number",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -104,13 +114,20 @@ def _png_bytes(image) -> bytes:
     return buffer.getvalue()
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary name in the same folder, then rename: readers never see half a file."""
+def _write_atomically(path: Path, data: bytes, durable: bool = False) -> None:
+    """Write to a temporary name in the same folder, then rename: readers never see half a file.
+
+    A killed process cannot leave half a file under the final name. Only a power cut could lose
+    data the system had not yet flushed; the manifest's checksums catch that at load time, and
+    the next run redraws what does not match. So only the manifest is flushed to disk
+    (``durable``): an fsync per image would make writing twice as slow.
+    """
     temp = path.with_name(path.name + TEMP_SUFFIX)
     with temp.open("wb") as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
     os.replace(temp, path)
 
 
@@ -118,31 +135,72 @@ def _is_complete(path: Path, expected: bytes) -> bool:
     return path.is_file() and path.stat().st_size == len(expected) and path.read_bytes() == expected
 
 
-def write_dataset(out: Path, count: int, image_size: int, dots: int, seed: int, progress: bool):
-    """Write (or complete) the data set in ``out``; return (written, kept) counts."""
+#: Images drawn, encoded and written per task; large enough to make task overhead negligible.
+CHUNK = 64
+#: Below this many images, starting worker processes (about 0.1 s) costs more than it saves.
+PARALLEL_FROM = 500
+
+
+def _write_chunk(out: Path, start: int, stop: int, image_size: int, dots: int, seed: int):
+    """Draw samples ``start`` to ``stop - 1``; write each one whose file is missing or differs.
+
+    Returns the manifest rows of the chunk and how many files were written.
+    """
+    images, angles = slope_data.make_slope_images(
+        stop - start, image_size=image_size, dots=dots, seed=seed, start=start
+    )
+    rows, written = [], 0
+    for index, image, angle in zip(range(start, stop), images, angles, strict=True):
+        data = _png_bytes(image[..., 0])
+        path = out / slope_data.file_name_for(index, float(angle))
+        if not _is_complete(path, data):
+            _write_atomically(path, data)
+            written += 1
+        rows.append((path.name, f"{float(angle):.2f}", hashlib.sha256(data).hexdigest()))  # == the file's
+    return rows, written
+
+
+def write_dataset(
+    out: Path, count: int, image_size: int, dots: int, seed: int, progress: bool, workers: int = 1
+):
+    """Write (or complete) the data set in ``out``; return (written, kept) counts.
+
+    Sample ``i`` depends only on the seed and ``i``, so chunks can be drawn in any order and in
+    parallel (``workers`` processes) and the files come out the same.
+    """
     from tqdm import tqdm
 
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / slope_data.MANIFEST_NAME
-    # From here on the folder is incomplete until the new manifest is in place.
+    # From here on the folder is incomplete until the new manifest is in place. The marker says
+    # so to the loader even for files it would otherwise read by their names alone.
+    marker = out / slope_data.INCOMPLETE_MARKER
+    _write_atomically(marker, b"make_slope_dataset.py has not finished writing this folder; run it again.\n")
     manifest.unlink(missing_ok=True)
     for leftover in out.glob("*" + TEMP_SUFFIX):
         leftover.unlink()
 
-    rows, written, kept = [], 0, 0
-    for index in tqdm(range(count), desc="slope images", unit="img", disable=not progress):
-        image, angle = slope_data.make_slope_images(
-            1, image_size=image_size, dots=dots, seed=seed, start=index
-        )
-        angle = float(angle[0])
-        data = _png_bytes(image[0, ..., 0])
-        path = out / slope_data.file_name_for(index, angle)
-        if _is_complete(path, data):
-            kept += 1
-        else:
-            _write_atomically(path, data)
-            written += 1
-        rows.append((path.name, f"{angle:.2f}", slope_data.sha256_of(path)))
+    chunks = [(start, min(start + CHUNK, count)) for start in range(0, count, CHUNK)]
+    bar = tqdm(total=count, desc="slope images", unit="img", disable=not progress)
+    results = []
+    if workers == 1 or count < PARALLEL_FROM:
+        for start, stop in chunks:
+            results.append(_write_chunk(out, start, stop, image_size, dots, seed))
+            bar.update(stop - start)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+            futures = [
+                pool.submit(_write_chunk, out, start, stop, image_size, dots, seed)
+                for start, stop in chunks
+            ]
+            for future, (start, stop) in zip(futures, chunks, strict=True):
+                results.append(future.result())
+                bar.update(stop - start)
+    bar.close()
+    rows = [row for chunk_rows, _ in results for row in chunk_rows]
+    written = sum(chunk_written for _, chunk_written in results)
 
     # Samples of an earlier run with other options would be read by a manifest-less loader.
     current = {name for name, _, _ in rows}
@@ -154,8 +212,9 @@ def write_dataset(out: Path, count: int, image_size: int, dots: int, seed: int, 
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(slope_data.MANIFEST_FIELDS)
     writer.writerows(rows)
-    _write_atomically(manifest, text.getvalue().encode("utf-8"))
-    return written, kept
+    _write_atomically(manifest, text.getvalue().encode("utf-8"), durable=True)
+    marker.unlink()
+    return written, count - written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,8 +226,9 @@ def main(argv: list[str] | None = None) -> int:
             "--out data/slope (it is created if missing)."
         )
     written, kept = write_dataset(
-        args.out, args.count, args.image_size, args.dots, args.seed, progress=not args.quiet
-    )
+        args.out, args.count, args.image_size, args.dots, args.seed, progress=not args.quiet,
+        workers=args.workers,
+    )  # fmt: skip
     print(
         f"{args.out}: {args.count} images of {args.image_size}x{args.image_size} px "
         f"({written} written, {kept} already complete), manifest {slope_data.MANIFEST_NAME}"

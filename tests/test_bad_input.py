@@ -21,7 +21,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils import arithmetic, backbone, checks, digits, notebook_tools, plots, setup, source_task
+from course_utils import (
+    arithmetic,
+    backbone,
+    checks,
+    digits,
+    notebook_tools,
+    plots,
+    setup,
+    source_task,
+)
 
 COURSE_UTILS = Path(arithmetic.__file__).resolve().parent
 NAN, INF = float("nan"), float("inf")

@@ -131,8 +131,8 @@ CLASSIC_MISTAKES = [
     ("nb07", 1, lambda values, train: (values - values.mean()) / values.std(), "statistics of `values`"),
     ("nb07", 1, lambda values, train: (values - train.mean()) / train.std(ddof=1), "ddof=1"),
     ("nb07", 2, lambda losses, weights: sum(losses.values()), "weights are missing"),
-    ("nb07", 2, lambda losses, weights: sum(w * v for w, v in zip(weights.values(), losses.values())),
-     "same name"),
+    ("nb07", 2, lambda losses, weights: sum(
+        w * v for w, v in zip(weights.values(), losses.values(), strict=True)), "same name"),
     ("nb07", 3, lambda b, d, units: (b + sum(d * u for u in units), sum(b + d * u for u in units)), "bias"),
     ("nb07", 3, lambda b, d, units: (b + sum((d + 1) * u for u in units),) * 2, "own backbone"),
     ("nb07", 4, _only_unread_layers, "walk back from the outputs"),

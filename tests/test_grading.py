@@ -8,10 +8,10 @@ graded once, through the command line, by a module-scoped fixture; the tests rea
 from __future__ import annotations
 
 import csv
+import os
 import re
 import subprocess
 import sys
-import os
 import uuid
 from pathlib import Path
 

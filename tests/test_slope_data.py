@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +16,7 @@ import pytest
 
 from course_utils import slope_data
 from course_utils.slope_data import (
+    INCOMPLETE_MARKER,
     MANIFEST_NAME,
     SlopeDataError,
     angle_from_file_name,
@@ -244,7 +249,7 @@ def test_manifest_is_the_last_file_written(built):
 
 def test_help_describes_the_options():
     result = run_script("--help")
-    for option in ("--count", "--image-size", "--seed", "--dots", "--out"):
+    for option in ("--count", "--image-size", "--seed", "--dots", "--workers", "--out"):
         assert option in result.stdout
 
 
@@ -258,6 +263,8 @@ def test_help_describes_the_options():
         (["--image-size", "5000"], "--image-size must be at most 1024"),
         (["--dots", "-1"], "--dots must be at least 0"),
         (["--seed", "-1"], "--seed must be at least 0"),
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--workers", "two"], "'two' is not a whole number"),
     ],
 )
 def test_bad_option_is_refused_by_name_and_nothing_is_written(tmp_path, args, message):
@@ -275,3 +282,48 @@ def test_out_that_is_a_file_is_refused(tmp_path):
     assert result.returncode == 2
     assert "is a file, not a folder" in result.stderr
     assert target.read_text() == "keep me"
+
+
+def test_a_run_killed_half_way_leaves_nothing_that_loads_and_the_next_run_finishes(tmp_path):
+    """A real interruption: SIGKILL (no clean-up handler runs) while the script writes PNGs.
+
+    The whole process group is killed, the script and its worker processes, as when a terminal
+    closes or the machine's out-of-memory killer steps in.
+    """
+    folder = tmp_path / "killed"
+    options = ["--count", "3000", "--image-size", "32", "--seed", "5", "--workers", "2", "--quiet"]
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "--out", str(folder), *options], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(folder.glob("*.png"))) < 100 and process.poll() is None:
+            assert time.monotonic() < deadline, "the script wrote no images within 60 s"
+            time.sleep(0.005)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    time.sleep(0.2)  # let the killed workers' exits settle before counting
+    written_before_kill = len(list(folder.glob("*.png")))
+    assert 100 <= written_before_kill < 3000, "the script finished before it could be killed"
+
+    assert not (folder / MANIFEST_NAME).exists()
+    with pytest.raises(SlopeDataError, match="incomplete.*make_slope_dataset.py --out"):
+        load_slope_folder(folder)
+
+    result = run_script("--out", folder, *options)
+    kept = int(re.search(r"(\d+) already complete", result.stdout).group(1))
+    assert kept == written_before_kill  # each PNG was complete before it got its final name
+    assert not (folder / INCOMPLETE_MARKER).exists() and not list(folder.glob("*.partial"))
+    images, angles, files = load_slope_folder(folder)  # verifies every checksum
+    assert images.shape == (3000, 32, 32, 1) and len(set(files)) == 3000
+    expected_images, expected_angles = make_slope_images(3000, image_size=32, seed=5)
+    np.testing.assert_array_equal(images, expected_images)
+
+
+def test_the_number_of_worker_processes_does_not_change_the_files(tmp_path):
+    options = ["--count", "600", "--image-size", "24", "--seed", "2", "--quiet"]  # 600: parallel
+    run_script("--out", tmp_path / "one", *options, "--workers", "1")
+    run_script("--out", tmp_path / "two", *options, "--workers", "2")
+    assert _snapshot(tmp_path / "one") == _snapshot(tmp_path / "two")

@@ -9,11 +9,11 @@ import numpy as np
 from course_utils.checks import (
     Exercise,
     IncorrectAnswer,
-    short_repr,
     as_number_array,
     call_answer,
     describe_call,
     expect_equal,
+    short_repr,
 )
 
 # ------------------------------------------------------------------------------------------

@@ -7,12 +7,12 @@ import numpy as np
 from course_utils.checks import (
     Exercise,
     IncorrectAnswer,
-    short_repr,
     as_number_array,
     call_answer,
     describe_call,
     expect_close,
     expect_equal,
+    short_repr,
 )
 
 # ------------------------------------------------------------------------------------------
