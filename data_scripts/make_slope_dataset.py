@@ -21,10 +21,13 @@ Sample files left by an earlier run with other options are removed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import functools
 import hashlib
 import io
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 try:
@@ -141,7 +144,7 @@ CHUNK = 64
 PARALLEL_FROM = 500
 
 
-def _write_chunk(out: Path, start: int, stop: int, image_size: int, dots: int, seed: int):
+def _write_chunk(out: Path, start: int, stop: int, *, image_size: int, dots: int, seed: int):
     """Draw samples ``start`` to ``stop - 1``; write each one whose file is missing or differs.
 
     Returns the manifest rows of the chunk and how many files were written.
@@ -180,25 +183,18 @@ def write_dataset(
     for leftover in out.glob("*" + TEMP_SUFFIX):
         leftover.unlink()
 
-    chunks = [(start, min(start + CHUNK, count)) for start in range(0, count, CHUNK)]
-    bar = tqdm(total=count, desc="slope images", unit="img", disable=not progress)
+    starts = range(0, count, CHUNK)
+    stops = [min(start + CHUNK, count) for start in starts]
+    task = functools.partial(_write_chunk, out, image_size=image_size, dots=dots, seed=seed)
+    parallel = workers > 1 and count >= PARALLEL_FROM
     results = []
-    if workers == 1 or count < PARALLEL_FROM:
-        for start, stop in chunks:
-            results.append(_write_chunk(out, start, stop, image_size, dots, seed))
-            bar.update(stop - start)
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-            futures = [
-                pool.submit(_write_chunk, out, start, stop, image_size, dots, seed)
-                for start, stop in chunks
-            ]
-            for future, (start, stop) in zip(futures, chunks, strict=True):
-                results.append(future.result())
-                bar.update(stop - start)
-    bar.close()
+    with (
+        ProcessPoolExecutor(min(workers, len(starts))) if parallel else contextlib.nullcontext()
+    ) as pool, tqdm(total=count, desc="slope images", unit="img", disable=not progress) as bar:
+        # Both maps yield in chunk order, so the manifest is the same however the work is split.
+        for chunk_rows, chunk_written in (pool.map if parallel else map)(task, starts, stops):
+            results.append((chunk_rows, chunk_written))
+            bar.update(len(chunk_rows))
     rows = [row for chunk_rows, _ in results for row in chunk_rows]
     written = sum(chunk_written for _, chunk_written in results)
 

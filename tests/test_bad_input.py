@@ -393,6 +393,16 @@ def test_execute_solution_names_a_missing_or_damaged_file(tmp_path):
     )
 
 
+def test_run_notebook_refuses_a_non_notebook_and_a_missing_folder(tmp_path):
+    _expect(lambda: notebook_tools.run_notebook("x = 1", tmp_path), TypeError, "must be a notebook")
+    _expect(
+        lambda: notebook_tools.run_notebook(nbformat.v4.new_notebook(), tmp_path / "nowhere"),
+        NotADirectoryError,
+        "existing folder",
+        "nowhere",
+    )
+
+
 @pytest.mark.parametrize(
     "call, error, fragment",
     [

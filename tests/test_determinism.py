@@ -94,13 +94,11 @@ NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:e-?\d+)?")
 
 
 def _printed_numbers(notebook_path: Path, workdir: Path) -> list[float]:
-    import nbformat
-    from nbclient import NotebookClient
+    from course_utils.notebook_tools import read_notebook, run_notebook
 
-    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook = read_notebook(notebook_path)
     workdir.mkdir()
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(workdir)}}).execute()  # fmt: skip
+    run_notebook(notebook, workdir, timeout=300)
     text = "\n".join(
         output.get("text", "")
         for cell in notebook.cells

@@ -97,7 +97,7 @@ def _check_layers_to_unfreeze(answer) -> str:
         call = describe_call(answer, (f"<{len(names)} layer names of {blocks} blocks>", top), {})
         got = call_answer(answer, *args)
         if isinstance(got, str) or not hasattr(got, "__iter__"):
-            raise IncorrectAnswer(f"{call} returned {got!r}; return a list of layer names.")
+            raise IncorrectAnswer(f"{call} returned {short_repr(got)}; return a list of layer names.")
         got = list(got)
         if not all(isinstance(name, str) for name in got):
             raise IncorrectAnswer(

@@ -120,7 +120,7 @@ def _check_parameter_counts(answer) -> str:
         call = describe_call(answer, args, {})
         got = call_answer(answer, *args)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise IncorrectAnswer(f"{call} returned {got!r}; return a pair (shared, separate).")
+            raise IncorrectAnswer(f"{call} returned {short_repr(got)}; return a pair (shared, separate).")
         shared, separate = _reference_counts(*args)
         backbone_params, feature_dim, head_units = args
         no_bias_shared = backbone_params + sum(feature_dim * u for u in head_units)
@@ -184,7 +184,7 @@ def _check_dead_layers(answer) -> str:
         call = describe_call(answer, (inputs_of, outputs), {})
         got = call_answer(answer, {k: list(v) for k, v in inputs_of.items()}, list(outputs))
         if isinstance(got, str) or not hasattr(got, "__iter__"):
-            raise IncorrectAnswer(f"{call} returned {got!r}; return a set of layer names.")
+            raise IncorrectAnswer(f"{call} returned {short_repr(got)}; return a set of layer names.")
         got = list(got)
         if not all(isinstance(name, str) for name in got):
             raise IncorrectAnswer(
