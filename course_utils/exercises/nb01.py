@@ -5,50 +5,97 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.checks import (
+    ArrayClose,
+    Exact,
     Exercise,
     IncorrectAnswer,
-    as_number_array,
+    Shown,
     call_answer,
     describe_call,
-    expect_equal,
 )
 
 
 def _reference_cross_correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    image, kernel = np.asarray(image, dtype=np.float64), np.asarray(kernel, dtype=np.float64)
     windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)
     return np.einsum("ijkl,kl->ij", windows, kernel)
 
 
+def _correlate_with(image, kernel, combine, out_shape=None, dtype=np.float64):
+    """A loop-based cross-correlation whose patch-and-kernel step is ``combine``."""
+    kh, kw = kernel.shape
+    out_h, out_w = out_shape or (image.shape[0] - kh + 1, image.shape[1] - kw + 1)
+    output = np.zeros((out_h, out_w), dtype=dtype)
+    for i in range(out_h):
+        for j in range(out_w):
+            output[i, j] = combine(image[i : i + kh, j : j + kw], kernel)
+    return output
+
+
+def _padded_same(image, kernel):
+    kh, kw = kernel.shape
+    padded = np.pad(np.asarray(image, dtype=np.float64), ((kh // 2, (kh - 1) // 2), (kw // 2, (kw - 1) // 2)))
+    return _reference_cross_correlate(padded, kernel)
+
+
+def _swapped_kernel_sides(image, kernel):
+    kw, kh = kernel.shape  # the mistake: height and width the wrong way round
+    output = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(output.shape[0]):
+        for j in range(output.shape[1]):
+            output[i, j] = np.sum(image[i : i + kh, j : j + kw] * kernel)
+    return output
+
+
+_CROSS_CORRELATION_MISTAKES = [
+    (lambda image, kernel: _reference_cross_correlate(image, kernel[::-1, ::-1]),
+     "you flipped the kernel. That is the textbook convolution; Keras's Conv2D (like every "
+     "deep-learning library) computes cross-correlation: no flip."),
+    (_padded_same,
+     "you padded the image to keep its size. A 'valid' result uses no padding: it has shape "
+     "(H - kh + 1, W - kw + 1)."),
+    (lambda image, kernel: _reference_cross_correlate(np.pad(np.asarray(image, dtype=np.float64), 1), kernel),
+     "you padded the image to keep its size. A 'valid' result uses no padding: it has shape "
+     "(H - kh + 1, W - kw + 1)."),
+    (lambda image, kernel: _reference_cross_correlate(image, kernel).T,
+     "the output is transposed: output[i, j] is the patch starting at row i, column j, so the "
+     "result has H - kh + 1 rows and W - kw + 1 columns."),
+    (lambda image, kernel: np.trunc(_reference_cross_correlate(image, kernel)),
+     "the result was turned into whole numbers (astype(int), or an integer output array), "
+     "cutting off the fractions; keep floats."),
+    (lambda image, kernel: _reference_cross_correlate(image, kernel)[:-1, :-1],
+     "your loops stop one position early: there are H - kh + 1 window positions down and "
+     "W - kw + 1 across (range(H - kh + 1))."),
+    (_swapped_kernel_sides,
+     "kernel.shape is (height, width): kh, kw = kernel.shape, with kh going down the rows."),
+    (lambda image, kernel: _correlate_with(image, kernel, lambda patch, k: np.sum(patch)),
+     "you summed the patch without weighting it: multiply it by the kernel, element by "
+     "element, then sum."),
+    (lambda image, kernel: _correlate_with(image, kernel, lambda patch, k: np.mean(patch * k)),
+     "you averaged patch * kernel; an output pixel is its sum (np.sum, not np.mean)."),
+    (lambda image, kernel: _correlate_with(image, kernel, lambda patch, k: np.sum(patch @ k)),
+     "patch @ kernel is a matrix product; the filter multiplies element by element: "
+     "np.sum(patch * kernel)."),
+    (lambda image, kernel: _correlate_with(
+        image, kernel, lambda patch, k: np.sum(patch * k), dtype=np.asarray(image).dtype),
+     "your output array has the image's integer type (np.zeros_like(image) or "
+     "image.dtype), so the fractions are cut off. Create it as floats: np.zeros((out_h, out_w))."),
+]  # fmt: skip
+
+
 def _check_cross_correlate(answer) -> str:
     rng = np.random.default_rng(1)
-    cases = [
+    inputs = [
         (rng.normal(size=(6, 7)), np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])),
         (rng.normal(size=(5, 5)), rng.normal(size=(2, 3))),
         (rng.normal(size=(4, 4)), np.ones((1, 1)) * 3.0),
+        # an image as it comes from a file: integer pixels, here with a blurring kernel
+        (rng.integers(0, 10, size=(5, 6)).astype(np.uint8), np.full((2, 2), 0.25)),
     ]
-    for image, kernel in cases:
-        call = describe_call(answer, (image, kernel), {})
-        expected = _reference_cross_correlate(image, kernel)
-        got = as_number_array(call_answer(answer, image.copy(), kernel.copy()), call)
-        if got.shape != expected.shape:
-            raise IncorrectAnswer(
-                f"{call} returned shape {got.shape}; a 'valid' result has shape "
-                f"{expected.shape} = (H - kh + 1, W - kw + 1)."
-            )
-        if np.allclose(got, _reference_cross_correlate(image, kernel[::-1, ::-1])) and not (
-            np.allclose(kernel, kernel[::-1, ::-1])
-        ):
-            raise IncorrectAnswer(
-                f"{call} flipped the kernel. That is the textbook convolution; Keras's Conv2D "
-                "(like every deep-learning library) computes cross-correlation: no flip."
-            )
-        if not np.allclose(got, expected, atol=1e-8):
-            worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
-            raise IncorrectAnswer(
-                f"{call} returned {got[worst]:.4f} at output position {worst}, expected "
-                f"{expected[worst]:.4f}: the sum of the {kernel.shape} patch starting at that "
-                "position times the kernel."
-            )
+    ArrayClose(atol=1e-8).check(
+        answer, inputs, _reference_cross_correlate, mistakes=_CROSS_CORRELATION_MISTAKES,
+        note="Output pixel (i, j) is the sum of the kh x kw patch starting there times the kernel.",
+    )  # fmt: skip
     return "Every output pixel is a dot product of the kernel with one patch of the input."
 
 
@@ -73,28 +120,53 @@ exercise_1 = Exercise(
 )
 
 
+def _pool_with(feature_map, size, reduce, *, step=None, out_shape=None):
+    """Pooling in loops: windows of ``size`` every ``step`` pixels, each reduced by ``reduce``."""
+    step = size if step is None else step
+    out_h, out_w = out_shape or (feature_map.shape[0] // size, feature_map.shape[1] // size)
+    output = np.zeros((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            output[i, j] = reduce(feature_map[i * step : i * step + size, j * step : j * step + size])
+    return output
+
+
+def _reference_max_pool(feature_map, size):
+    return _pool_with(np.asarray(feature_map, dtype=np.float64), size, np.max)
+
+
+_MAX_POOL_MISTAKES = [
+    (lambda f, s: _pool_with(f, s, np.mean), "you averaged each window; max pooling keeps the largest value."),
+    (lambda f, s: _pool_with(f, s, np.min), "you kept each window's smallest value; max pooling keeps the largest."),
+    (lambda f, s: _pool_with(f, s, np.median), "you took each window's median; max pooling keeps the largest value."),
+    (lambda f, s: _pool_with(f, s, np.max, out_shape=(-(-f.shape[0] // s), -(-f.shape[1] // s))),
+     "you kept the partial windows at the edges. Keras's default 'valid' pooling drops rows "
+     "and columns that do not fill a whole window: H // size by W // size outputs."),
+    (lambda f, s: _pool_with(f, s, np.max, step=1, out_shape=(f.shape[0] - s + 1, f.shape[1] - s + 1)),
+     "you slid the window one pixel at a time. Pooling windows do not overlap: they move "
+     "size pixels at a time, giving H // size by W // size outputs."),
+    (lambda f, s: _pool_with(f, s, np.max, step=1),
+     "window (i, j) starts at row i * size and column j * size, not at (i, j)."),
+    (lambda f, s: _pool_with(f, s, np.max).T,
+     "the output is transposed: output[i, j] is the window in row block i, column block j."),
+    (lambda f, s: f[: f.shape[0] // s * s, : f.shape[1] // s * s].reshape(f.shape[0] // s, f.shape[1] // s, s, s)
+     .max(axis=(2, 3)),
+     "reshape(h, w, size, size) mixes pixels of different windows; a window's rows and columns "
+     "are axes 1 and 3 of reshape(h, size, w, size)."),
+    (lambda f, s: _pool_with(f, 2, np.max),
+     "you used a window of 2 whatever `size` is; use the size argument."),
+]  # fmt: skip
+
+
 def _check_max_pool(answer) -> str:
     rng = np.random.default_rng(2)
-    for shape, size in (((4, 6), 2), ((7, 5), 2), ((9, 9), 3)):
-        fmap = rng.normal(size=shape)
-        call = describe_call(answer, (fmap, size), {})
-        h, w = shape[0] // size, shape[1] // size
-        blocks = fmap[: h * size, : w * size].reshape(h, size, w, size)
-        expected = blocks.max(axis=(1, 3))
-        got = as_number_array(call_answer(answer, fmap.copy(), size), call)
-        if got.shape != expected.shape:
-            raise IncorrectAnswer(
-                f"{call} returned shape {got.shape}, expected {expected.shape}: "
-                f"floor({shape[0]}/{size}) x floor({shape[1]}/{size}). Keras's default "
-                "'valid' pooling drops rows and columns that do not fill a whole window."
-            )
-        if np.allclose(got, blocks.mean(axis=(1, 3))):
-            raise IncorrectAnswer(f"{call} averaged each window; max pooling keeps the largest.")
-        if not np.allclose(got, expected):
-            raise IncorrectAnswer(
-                f"{call} returned\n{np.round(got, 3)}\nexpected\n{np.round(expected, 3)}\n"
-                "Each output is the maximum of one non-overlapping size x size window."
-            )
+    inputs = [(rng.normal(size=shape), size) for shape, size in (((4, 6), 2), ((7, 5), 2), ((9, 9), 3))]
+    inputs.append((rng.integers(0, 256, size=(4, 4)).astype(np.uint8), 2))  # integer pixels
+    ArrayClose().check(
+        answer, inputs, _reference_max_pool, mistakes=_MAX_POOL_MISTAKES,
+        shown=lambda f, s: (Shown(f"<array of shape {f.shape}, dtype {f.dtype}>"), s),
+        note="Each output is the maximum of one non-overlapping size x size window.",
+    )  # fmt: skip
     return "Non-overlapping windows, one maximum each."
 
 
@@ -119,19 +191,31 @@ exercise_2 = Exercise(
 )
 
 
+_NOT_MULTIPLICATIVE = "receptive fields grow additively with stride 1, not multiplicatively."
+_STACKED_FIELD_MISTAKES = [
+    (lambda layers, k: layers * k,
+     "each layer adds kernel_size - 1 pixels, not kernel_size: neighbouring windows overlap."),
+    (lambda layers, k: k**layers, _NOT_MULTIPLICATIVE),
+    (lambda layers, k: (k - 1) ** layers + 1, _NOT_MULTIPLICATIVE),
+    (lambda layers, k: layers * (k - 1),
+     "start from 1: a single pixel sees 1 pixel, and each layer adds kernel_size - 1."),
+    (lambda layers, k: 1 + (layers - 1) * (k - 1),
+     "every one of the num_layers layers adds kernel_size - 1, the first one too."),
+    (lambda layers, k: k + layers * (k - 1),
+     "you counted the first layer twice: begin with 1 pixel, not with kernel_size, before "
+     "adding kernel_size - 1 per layer."),
+    (lambda layers, k: 1 + k * (layers - 1),
+     "the arguments are the other way round: num_layers first, then kernel_size."),
+]
+
+
 def _check_stacked_receptive_field(answer) -> str:
-    for layers, kernel in ((1, 3), (2, 3), (3, 3), (4, 5), (10, 3), (2, 1)):
-        expect_equal(
-            call_answer(answer, layers, kernel),
-            1 + layers * (kernel - 1),
-            call=describe_call(answer, (layers, kernel), {}),
-            mistakes={
-                layers * kernel: "each layer adds kernel_size - 1 pixels, not kernel_size: "
-                "neighbouring windows overlap.",
-                kernel**layers: "receptive fields grow additively with stride 1, not "
-                "multiplicatively.",
-            },
-        )
+    Exact().check(
+        answer,
+        [(1, 3), (2, 3), (3, 3), (4, 5), (10, 3), (2, 1)],
+        lambda layers, kernel: 1 + layers * (kernel - 1),
+        mistakes=_STACKED_FIELD_MISTAKES,
+    )
     return "Three stacked 3x3 layers see 7x7 pixels, with fewer weights than one 7x7 layer."
 
 
@@ -150,43 +234,99 @@ exercise_3 = Exercise(
 )
 
 
+def _loss_of(model):
+    """(name, from_logits) of a compiled model's loss given as a string, an object or a function."""
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, str):
+        return loss, False
+    config = {}
+    if hasattr(loss, "get_config"):
+        try:
+            config = loss.get_config() or {}
+        except Exception:  # noqa: BLE001 - a custom loss without a usable config
+            config = {}
+    name = getattr(loss, "name", None) or getattr(loss, "__name__", None)
+    return name, bool(config.get("from_logits", False))
+
+
+def _all_layers(model):
+    """The model's layers, with those of nested models."""
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _all_layers(layer)
+
+
+_SPARSE_CROSSENTROPY = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
+_CROSSENTROPY = {"categorical_crossentropy", "CategoricalCrossentropy"}
+
+
 def _check_build_digit_classifier(answer) -> str:
     import keras
 
-    model = call_answer(answer)
     call = describe_call(answer, (), {})
+    try:
+        model = call_answer(answer)
+    except IncorrectAnswer as err:
+        if "ndim" in str(err) or "incompatible" in str(err):
+            raise IncorrectAnswer(
+                f"{err}\nLikely mistake: a layer got input of the wrong rank. Start with "
+                "keras.Input(shape=(8, 8, 1)): Conv2D needs height, width and channels."
+            ) from None
+        raise
     if not isinstance(model, keras.Model):
-        raise IncorrectAnswer(f"{call} returned {type(model).__name__}, not a keras.Model.")
+        raise IncorrectAnswer(
+            f"{call} returned {type(model).__name__}, not a keras.Model."
+            + (" Did the function end without `return model`?" if model is None else "")
+        )
     if tuple(model.input_shape) != (None, 8, 8, 1):
         raise IncorrectAnswer(
             f"{call}: the model's input shape is {model.input_shape}; start it with "
-            "keras.Input(shape=(8, 8, 1))."
+            "keras.Input(shape=(8, 8, 1)), one channel of 8 x 8 pixels."
         )
     if tuple(model.output_shape) != (None, 10):
         raise IncorrectAnswer(
             f"{call}: the output shape is {model.output_shape}; end with Dense(10, "
             "activation='softmax'), one probability per digit."
         )
-    conv_layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    conv_layers = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.Conv2D)]
     if not conv_layers:
-        raise IncorrectAnswer(f"{call}: the model has no Conv2D layer.")
-    activation = getattr(model.layers[-1], "activation", None)
-    if getattr(activation, "__name__", None) != "softmax":
         raise IncorrectAnswer(
-            f"{call}: the last layer's activation is {getattr(activation, '__name__', None)!r}; "
-            "use 'softmax' so the ten outputs are class probabilities."
+            f"{call}: the model has no Conv2D layer, so it is not a convolutional network; put "
+            "one (or more) before Flatten."
+        )
+    images = np.random.default_rng(11).integers(0, 17, size=(4, 8, 8, 1)).astype("float32")
+    outputs = np.asarray(keras.ops.convert_to_numpy(model(images, training=False)), dtype=np.float64)
+    if not (np.all(outputs >= -1e-6) and np.allclose(outputs.sum(axis=1), 1.0, atol=1e-4)):
+        raise IncorrectAnswer(
+            f"{call}: the ten outputs are not probabilities (they do not sum to 1). Use "
+            "activation='softmax' on the last layer (or a Softmax layer after it)."
         )
     if model.count_params() > 20_000:
         raise IncorrectAnswer(
             f"{call}: the model has {model.count_params():,} parameters; stay under 20,000 "
             "(1,797 small images do not need more, and it keeps training fast)."
         )
-    loss = getattr(model, "loss", None)
-    loss_name = loss if isinstance(loss, str) else getattr(loss, "name", None)
-    if loss_name not in {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}:
+    if not getattr(model, "compiled", False) or getattr(model, "loss", None) is None:
         raise IncorrectAnswer(
-            f"{call}: compile the model with loss='sparse_categorical_crossentropy' (the "
-            f"labels are integers 0-9); found loss {loss_name!r}."
+            f"{call} returned a model that is not compiled: call model.compile(optimizer='adam', "
+            "loss='sparse_categorical_crossentropy', metrics=['accuracy']) before returning it."
+        )
+    loss_name, from_logits = _loss_of(model)
+    if loss_name in _CROSSENTROPY:
+        raise IncorrectAnswer(
+            f"{call}: categorical_crossentropy wants one-hot labels, but the digit labels are "
+            "integers 0-9: use loss='sparse_categorical_crossentropy'."
+        )
+    if loss_name not in _SPARSE_CROSSENTROPY:
+        raise IncorrectAnswer(
+            f"{call}: compile the model with loss='sparse_categorical_crossentropy' (a "
+            f"classifier of integer labels 0-9); found loss {loss_name!r}."
+        )
+    if from_logits:
+        raise IncorrectAnswer(
+            f"{call}: the loss has from_logits=True, but the model already outputs softmax "
+            "probabilities; the loss would apply softmax a second time. Leave from_logits False."
         )
     return f"{len(conv_layers)} convolution layer(s), {model.count_params():,} parameters."
 

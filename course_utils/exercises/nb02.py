@@ -9,36 +9,36 @@ from __future__ import annotations
 import math
 
 from course_utils import arithmetic
-from course_utils.checks import Exercise, IncorrectAnswer, call_answer, describe_call, expect_equal
+from course_utils.checks import Exact, Exercise, IncorrectAnswer, call_answer, describe_call, expect_equal
 
-
-def _check_cases(answer, cases, expected_of, mistakes_of):
-    for args in cases:
-        expect_equal(
-            call_answer(answer, *args),
-            expected_of(*args),
-            call=describe_call(answer, args, {}),
-            mistakes=mistakes_of(*args),
-        )
+_CONV_OUTPUT_MISTAKES = [
+    (lambda n, k, s, p: (n + 2 * p - k) / s + 1,
+     "divide with // (floor): a window that does not fit is not used."),
+    (lambda n, k, s, p: math.ceil((n + 2 * p - k) / s) + 1,
+     "round down, not up: a window that would stick out past the padding is not used."),
+    (lambda n, k, s, p: round((n + 2 * p - k) / s) + 1,
+     "round() goes to the nearest whole number; a window that does not fit is never used, "
+     "so always round down (//)."),
+    (lambda n, k, s, p: (n + 2 * p - k) // s, "the first window position counts too: add 1."),
+    (lambda n, k, s, p: (n + 2 * p - k + 1) // s,
+     "the + 1 goes after the division: it counts the first window, which is not strided."),
+    (lambda n, k, s, p: (n + p - k) // s + 1, "padding is added on both sides: + 2 * padding."),
+    (lambda n, k, s, p: (n - k) // s + 1, "you left out the padding."),
+    (lambda n, k, s, p: (n - 2 * p - k) // s + 1, "padding adds to the input: + 2 * padding, not - 2 * padding."),
+    (lambda n, k, s, p: (n + 2 * p) // s, "a window needs kernel_size pixels to fit: take kernel_size off before dividing."),
+    (lambda n, k, s, p: (n + 2 * p - s) // k + 1,
+     "kernel_size and stride are the other way round: subtract the kernel size, divide by the stride."),
+]  # fmt: skip
 
 
 def _check_conv_output_size(answer) -> str:
-    cases = [(32, 3, 1, 1), (32, 3, 2, 1), (28, 5, 1, 0), (227, 11, 4, 0), (7, 3, 2, 0), (10, 4, 3, 2)]
-
-    def mistakes(n, k, s, p):
-        return {
-            (n + 2 * p - k) / s + 1: "divide with // (floor): a window that does not fit is not used.",
-            (n + 2 * p - k) // s: "the first window position counts too: add 1.",
-            (n + p - k) // s + 1: "padding is added on both sides: 2 * padding.",
-            (n - k) // s + 1: "you left out the padding.",
-        }
-
-    _check_cases(
+    Exact().check(
         answer,
-        cases,
+        [(32, 3, 1, 1), (32, 3, 2, 1), (28, 5, 1, 0), (227, 11, 4, 0), (7, 3, 2, 0),
+         (10, 4, 3, 2), (15, 2, 4, 3), (9, 3, 3, 1)],
         lambda n, k, s, p: arithmetic.conv_output_size(n, k, stride=s, padding=p),
-        mistakes,
-    )
+        mistakes=_CONV_OUTPUT_MISTAKES,
+    )  # fmt: skip
     return "O = floor((W + 2P - K) / S) + 1."
 
 
@@ -57,16 +57,27 @@ exercise_1 = Exercise(
 )
 
 
+_SAME_OUTPUT_MISTAKES = [
+    (lambda n, s: n // s, "that is floor; 'same' keeps a partial last window, so round up (ceil)."),
+    (lambda n, s: n, "with stride > 1, 'same' does not keep the size: it divides it by the stride."),
+    (lambda n, s: n / s,
+     "n / s is a fraction when the stride does not divide the size; the number of outputs is "
+     "a whole number: round up, math.ceil(input_size / stride)."),
+    (lambda n, s: round(n / s), "round() goes to the nearest number; 'same' always rounds up (ceil)."),
+    (lambda n, s: n // s + 1,
+     "n // s + 1 is one too many when the stride divides the size exactly; round up with "
+     "math.ceil(n / s) (or -(-n // s))."),
+    (lambda n, s: (n + 1) // s,
+     "the whole-number way to round up is (n + s - 1) // s; (n + 1) // s only works for stride 2."),
+]
+
+
 def _check_same_output_size(answer) -> str:
-    cases = [(32, 1), (32, 2), (31, 2), (7, 3), (224, 4), (5, 5), (1, 2)]
-    _check_cases(
+    Exact().check(
         answer,
-        cases,
+        [(32, 1), (32, 2), (31, 2), (7, 3), (224, 4), (5, 5), (1, 2), (32, 3)],
         lambda n, s: math.ceil(n / s),
-        lambda n, s: {
-            n // s: "that is floor; 'same' keeps a partial last window, so round up (ceil).",
-            n: "with stride > 1, 'same' does not keep the size: it divides it by the stride.",
-        },
+        mistakes=_SAME_OUTPUT_MISTAKES,
     )
     return "'same' gives ceil(W / S), whatever the kernel size."
 
@@ -86,17 +97,26 @@ exercise_2 = Exercise(
 )
 
 
+_CONV2D_PARAM_MISTAKES = [
+    (lambda k, c, f: k * k * c * f, "you left out the biases, one per filter."),
+    (lambda k, c, f: k * k * f + f, "each filter spans every input channel: multiply by in_channels."),
+    (lambda k, c, f: k * c * f + f, "the kernel is k x k: k * k weights per input channel."),
+    (lambda k, c, f: k * k * c * f + c,
+     "there is one bias per filter (output channel), not per input channel."),
+    (lambda k, c, f: k * k * c * f + 1, "each of the filters has its own bias, not one for the whole layer."),
+    (lambda k, c, f: (k * k * c + 1) * f + f, "you counted the biases twice: (k * k * in_channels + 1) * filters has them already."),
+    (lambda k, c, f: (k * k + c) * f + f, "multiply the k * k window by the number of input channels, do not add them."),
+    (lambda k, c, f: (k * k + 1) * c * f,
+     "a filter has one bias in total, not one per input channel: + filters, not + in_channels * filters."),
+]
+
+
 def _check_conv2d_params(answer) -> str:
-    cases = [(3, 3, 32), (1, 64, 32), (3, 64, 128), (5, 1, 6), (7, 3, 64)]
-    _check_cases(
+    Exact().check(
         answer,
-        cases,
+        [(3, 3, 32), (1, 64, 32), (3, 64, 128), (5, 1, 6), (7, 3, 64), (3, 16, 8)],
         lambda k, c, f: arithmetic.conv2d_params(k, c, f),
-        lambda k, c, f: {
-            k * k * c * f: f"you left out the {f} biases, one per filter.",
-            k * k * f + f: "each filter spans every input channel: multiply by in_channels.",
-            k * c * f + f: "the kernel is k x k: k * k weights per input channel.",
-        },
+        mistakes=_CONV2D_PARAM_MISTAKES,
     )
     return "Conv2D(32, 3) on RGB has 3*3*3*32 + 32 = 896 parameters."
 
@@ -116,13 +136,21 @@ exercise_3 = Exercise(
 )
 
 
+_DENSE_PARAM_MISTAKES = [
+    (lambda n, u: n * u, "you left out the biases, one per unit."),
+    (lambda n, u: n * u + n, "there is one bias per unit (output), not per input feature."),
+    (lambda n, u: n * u + 1, "each unit has its own bias, not one for the whole layer."),
+    (lambda n, u: (n + 1) * (u + 1), "only the units have biases: (in_features + 1) * units."),
+    (lambda n, u: n + u, "every input connects to every unit: multiply, in_features * units weights."),
+]
+
+
 def _check_dense_params(answer) -> str:
-    cases = [(64 * 64 * 3, 32), (784, 10), (1, 1), (128, 256)]
-    _check_cases(
+    Exact().check(
         answer,
-        cases,
+        [(64 * 64 * 3, 32), (784, 10), (1, 1), (128, 256), (5, 3)],
         lambda n, u: arithmetic.dense_params(n, u),
-        lambda n, u: {n * u: f"you left out the {u} biases, one per unit."},
+        mistakes=_DENSE_PARAM_MISTAKES,
     )
     return "Dense(32) on a flattened 64x64x3 image: 393,216 weights + 32 biases = 393,248."
 
@@ -139,19 +167,30 @@ exercise_4 = Exercise(
 )
 
 
+_SEPARABLE_PARAM_MISTAKES = [
+    (lambda k, c, f: k * k * c * f + f,
+     "that is a standard Conv2D; split it into a depthwise step (one k x k kernel per input "
+     "channel) and a 1x1 pointwise step."),
+    (lambda k, c, f: k * k * c + c + c * f + f,
+     "SeparableConv2D has a single bias vector, after the pointwise step; the depthwise step has none."),
+    (lambda k, c, f: k * k * c + c * f, "you left out the pointwise biases, one per filter."),
+    (lambda k, c, f: c * f + f,
+     "that is only the pointwise 1x1 step; add the depthwise step's k * k weights per input channel."),
+    (lambda k, c, f: k * k * c * f + c * f + f,
+     "the depthwise step has one k x k kernel per input channel, not per filter: k * k * in_channels."),
+    (lambda k, c, f: k * c + c * f + f, "the depthwise kernel is k x k: k * k weights per input channel."),
+    (lambda k, c, f: k * k * c + c * f + c, "the pointwise step has one bias per filter (output channel), not per input channel."),
+    (lambda k, c, f: k * k + c * f + f,
+     "the depthwise step has one k x k kernel for each input channel: k * k * in_channels weights."),
+]  # fmt: skip
+
+
 def _check_separable_params(answer) -> str:
-    cases = [(3, 64, 128), (3, 32, 64), (5, 16, 16), (1, 8, 4)]
-    _check_cases(
+    Exact().check(
         answer,
-        cases,
+        [(3, 64, 128), (3, 32, 64), (5, 16, 16), (1, 8, 4), (3, 2, 5)],
         lambda k, c, f: arithmetic.separable_conv2d_params(k, c, f),
-        lambda k, c, f: {
-            k * k * c * f + f: "that is a standard Conv2D; split it into a depthwise step "
-            "(one k x k kernel per input channel) and a 1x1 pointwise step.",
-            k * k * c + c + c * f + f: "SeparableConv2D has a single bias vector, after the "
-            "pointwise step; the depthwise step has none.",
-            k * k * c + c * f: f"you left out the {f} pointwise biases.",
-        },
+        mistakes=_SEPARABLE_PARAM_MISTAKES,
     )
     return "3x3 separable 64->128: 576 + 8,192 + 128 = 8,896, versus 73,856 for Conv2D."
 
@@ -173,6 +212,61 @@ exercise_5 = Exercise(
 )
 
 
+def _reference_receptive_field(layers):
+    return arithmetic.receptive_field([tuple(layer) for layer in layers])[-1].receptive_field if layers else 1
+
+
+def _field_loop(layers, *, start=1, widen=lambda k: k - 1, jump_of=lambda k, s: s, jump_first=False):
+    field, jump = start, 1
+    for k, s in layers:
+        if jump_first:
+            jump *= jump_of(k, s)
+        field += widen(k) * jump
+        if not jump_first:
+            jump *= jump_of(k, s)
+    return field
+
+
+def _field_backwards_forwards(layers):
+    field = 1
+    for k, s in layers:
+        field = field * s + (k - 1)
+    return field
+
+
+def _field_from_first_layer(layers):
+    field, jump = layers[0][0], layers[0][1]
+    for k, s in layers[1:]:
+        field += (k - 1) * jump
+        jump *= s
+    return field
+
+
+_RECEPTIVE_FIELD_MISTAKES = [
+    (lambda layers: _field_loop(layers, jump_of=lambda k, s: 1),
+     "that ignores the strides: after a stride-s layer, each further pixel of kernel spans s "
+     "times more input pixels (the jump grows)."),
+    (lambda layers: _field_loop(layers, jump_first=True),
+     "a layer's own stride does not widen its own window: add (k - 1) * jump first, then "
+     "multiply the jump by the stride."),
+    (lambda layers: _field_loop(layers, widen=lambda k: k),
+     "each layer widens the field by kernel_size - 1 jumps, not kernel_size: its window "
+     "shares one position with the field so far."),
+    (lambda layers: _field_loop(layers, start=0),
+     "start from a field of 1 pixel (what the input itself sees), not 0."),
+    (lambda layers: _field_loop(layers, jump_of=lambda k, s: k),
+     "the jump is multiplied by each layer's stride, not its kernel size."),
+    (lambda layers: _field_backwards_forwards(layers),
+     "field = field * stride + (kernel_size - 1) is the formula for walking from the output back "
+     "to the input; going forwards, keep the jump: field += (k - 1) * jump, then jump *= stride."),
+    (lambda layers: _field_loop(layers[:-1]) if layers else 1,
+     "the last layer widens the field too: loop over every layer."),
+    (_field_from_first_layer,
+     "an empty stack of layers sees 1 pixel: start from field 1 and jump 1 and loop over every "
+     "layer, instead of starting from layers[0]."),
+]
+
+
 def _check_receptive_field(answer) -> str:
     stacks = [
         [(3, 1)],
@@ -180,21 +274,12 @@ def _check_receptive_field(answer) -> str:
         [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2)],
         [(7, 2), (3, 2), (3, 1)],
         [(5, 1), (2, 2), (5, 1)],
+        [[3, 2], [3, 2]],  # layers given as lists work the same
+        [],  # no layers: a pixel sees itself
     ]
-    for stack in stacks:
-        expected = arithmetic.receptive_field(stack)[-1].receptive_field
-        additive = 1 + sum(k - 1 for k, _ in stack)
-        expect_equal(
-            call_answer(answer, list(stack)),
-            expected,
-            call=describe_call(answer, (stack,), {}),
-            mistakes={
-                additive: "that ignores the strides: after a stride-s layer, each further "
-                "pixel of kernel spans s times more input pixels (the jump grows)."
-            }
-            if additive != expected
-            else None,
-        )
+    Exact().check(
+        answer, [(stack,) for stack in stacks], _reference_receptive_field, mistakes=_RECEPTIVE_FIELD_MISTAKES
+    )
     return "Strides and pooling multiply the jump, so later layers see much further."
 
 
@@ -236,6 +321,68 @@ def build_summary_model():
     )
 
 
+# Per layer of build_summary_model: the likely wrong (output shape, parameter count) and why.
+_SUMMARY_SHAPE_MISTAKES = {
+    "Conv2D": [
+        ((30, 30, 16), "padding='same' keeps the height and width (32 x 32); only 'valid' loses kernel_size - 1."),
+        ((16, 16, 32), "this Conv2D has the default padding='valid': it loses kernel_size - 1 = 2 "
+         "pixels, 16 -> 14."),
+    ],
+    "MaxPooling2D": [
+        ((32, 32, 16), "MaxPooling2D(2) halves the height and width: 32 -> 16."),
+        ((16, 16, 32), "pooling keeps the number of channels (16); only the next Conv2D changes it."),
+    ],
+    "BatchNormalization": [((16, 16, 32), "the previous Conv2D ('valid', 3x3) left 14 x 14; "
+                            "BatchNormalization keeps the shape.")],
+    "SeparableConv2D": [
+        ((14, 14, 64), "strides=2 halves the height and width: 'same' gives ceil(14 / 2) = 7."),
+        ((6, 6, 64), "with padding='same' the size is ceil(14 / 2) = 7; (14 - 3) // 2 + 1 = 6 is "
+         "the 'valid' formula."),
+        ((7, 7, 32), "a separable convolution outputs `filters` channels (64), like Conv2D."),
+    ],
+    "GlobalAveragePooling2D": [
+        ((1, 1, 64), "GlobalAveragePooling2D drops the height and width axes: one number per channel, (64,)."),
+        ((7, 7, 64), "GlobalAveragePooling2D averages over the height and width: (64,)."),
+        ((7 * 7 * 64,), "GlobalAveragePooling2D is not Flatten: it averages each channel, leaving 64 numbers."),
+    ],
+    "Dense": [],
+}  # fmt: skip
+_SUMMARY_PARAM_MISTAKES = {
+    "Conv2D": [
+        (3 * 3 * 3 * 16, "you left out the biases of the first Conv2D: + 16."),
+        (3 * 3 * 16 * 32, "you left out the biases of the second Conv2D: + 32."),
+        (3 * 3 * 16 + 16, "each of the 16 filters spans all 3 input channels: 3 * 3 * 3 * 16 + 16."),
+        (3 * 3 * 32 + 32, "each of the 32 filters spans all 16 input channels: 3 * 3 * 16 * 32 + 32."),
+    ],
+    "MaxPooling2D": [],
+    "BatchNormalization": [
+        (2 * 32, "BatchNormalization has 4 parameters per channel: gamma and beta (trainable) "
+         "and the moving mean and variance (not trainable, but counted by model.summary())."),
+        (4, "BatchNormalization has 4 parameters per channel, 4 * 32 in all."),
+    ],
+    "SeparableConv2D": [
+        (3 * 3 * 32 + 32 + 32 * 64 + 64, "the depthwise step of SeparableConv2D has no bias; "
+         "only the pointwise step has one per filter."),
+        (3 * 3 * 32 * 64 + 64, "that is a standard Conv2D's count; SeparableConv2D has "
+         "3 * 3 * 32 (depthwise) + 32 * 64 + 64 (pointwise)."),
+        (3 * 3 * 32 + 32 * 64, "you left out the pointwise biases of SeparableConv2D: + 64."),
+    ],
+    "GlobalAveragePooling2D": [],
+    "Dense": [
+        (7 * 7 * 64 * 10 + 10, "the Dense layer sees the 64 numbers GlobalAveragePooling2D "
+         "leaves, not a flattened 7 x 7 x 64 map: 64 * 10 + 10."),
+        (64 * 10, "you left out the Dense layer's 10 biases."),
+    ],
+}  # fmt: skip
+
+
+def _shape_tuple(shape, call):
+    try:
+        return tuple(int(n) if n is not None else None for n in shape)
+    except TypeError:
+        raise IncorrectAnswer(f"{call} is {shape!r:.60}; write a shape as a tuple such as (32, 32, 16).") from None
+
+
 def _check_summary_rows(answer) -> str:
     model = build_summary_model()
     expected = [
@@ -243,6 +390,11 @@ def _check_summary_rows(answer) -> str:
     ]
     rows = call_answer(answer)
     call = describe_call(answer, (), {})
+    if isinstance(rows, (list, tuple)) and len(rows) == len(expected) + 1:
+        raise IncorrectAnswer(
+            f"{call} returned {len(rows)} rows; expected {len(expected)}, one per layer. "
+            "keras.Input is not a layer and has no row in model.summary()."
+        )
     if not isinstance(rows, (list, tuple)) or len(rows) != len(expected):
         raise IncorrectAnswer(
             f"{call} should return a list of {len(expected)} (output_shape, params) pairs, one "
@@ -253,14 +405,21 @@ def _check_summary_rows(answer) -> str:
     ):
         if not isinstance(row, (list, tuple)) or len(row) != 2:
             raise IncorrectAnswer(f"row {index} should be a pair (output_shape, params), got {row!r}.")
-        got_shape, got_params = row
         kind = type(layer).__name__
-        if tuple(got_shape) != shape:
+        got_shape = _shape_tuple(row[0], f"row {index} ({kind}) output shape")
+        if got_shape == (None, *shape):
             raise IncorrectAnswer(
-                f"row {index} ({kind}): output shape {tuple(got_shape)}, expected {shape} "
-                "(without the batch axis)."
+                f"row {index} ({kind}): output shape {got_shape}, expected {shape}. Leave out the "
+                "batch axis (None): the rows hold the shape of one example."
             )
-        expect_equal(got_params, params, call=f"row {index} ({kind}) parameter count")
+        expect_equal(
+            got_shape, shape, call=f"row {index} ({kind}) output shape",
+            mistakes=[(wrong, text) for wrong, text in _SUMMARY_SHAPE_MISTAKES[kind] if wrong != shape],
+        )  # fmt: skip
+        expect_equal(
+            row[1], params, call=f"row {index} ({kind}) parameter count",
+            mistakes=[(wrong, text) for wrong, text in _SUMMARY_PARAM_MISTAKES[kind] if wrong != params],
+        )  # fmt: skip
     total = sum(p for _, p in expected)
     return f"All {len(expected)} rows match model.summary(): {total:,} parameters in total."
 

@@ -5,28 +5,40 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.checks import (
+    ArrayClose,
+    Close,
+    Exact,
     Exercise,
-    IncorrectAnswer,
-    call_answer,
-    describe_call,
-    expect_close,
-    expect_equal,
 )
-
-
-def _as_float_array(got, call: str, shape: tuple) -> np.ndarray:
-    try:
-        array = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise IncorrectAnswer(f"{call} returned {got!r}, which is not an array of numbers.") from None
-    if array.shape != shape:
-        raise IncorrectAnswer(f"{call} returned an array of shape {array.shape}, expected {shape}.")
-    return array
 
 
 # ------------------------------------------------------------------------------------------
 # Exercise 1: the plateau
 # ------------------------------------------------------------------------------------------
+
+
+_PLATEAU_MISTAKES = [
+    (lambda y: np.var(y, ddof=1),
+     "that is the sample variance (ddof=1); the mean squared error divides by N, so use "
+     "np.var(labels) or np.mean((labels - c) ** 2)."),
+    (lambda y: np.std(y),
+     "that is the standard deviation; mse is in squared units, so the plateau is its square, the variance."),
+    (lambda y: np.mean(y**2),
+     "that is the loss of always predicting 0; the best constant is the mean of the labels."),
+    (lambda y: np.mean(np.abs(y - np.median(y))),
+     "that is the best mean absolute error (of the median); the model was trained with mean squared error."),
+    (lambda y: np.mean(y),
+     "that is the best constant itself (the mean); the exercise asks for its loss, "
+     "np.mean((labels - mean) ** 2)."),
+    (lambda y: np.mean(y - np.mean(y)) ** 2,
+     "square each difference before averaging: np.mean((labels - c) ** 2), not np.mean(labels - c) ** 2."),
+    (lambda y: np.sum((y - np.mean(y)) ** 2),
+     "you summed the squared errors; the mean squared error divides by N, the number of labels."),
+    (lambda y: np.mean(np.abs(y - np.mean(y))),
+     "that is the mean absolute deviation; the mse squares each difference: np.mean((labels - c) ** 2)."),
+    (lambda y: np.mean((y - np.median(y)) ** 2),
+     "the best constant for the squared error is the mean, not the median."),
+]  # fmt: skip
 
 
 def _check_plateau_loss(answer) -> str:
@@ -36,24 +48,11 @@ def _check_plateau_loss(answer) -> str:
         np.array([0.0, 90.0, 180.0]),
         rng.uniform(0, 180, size=500),
         rng.normal(3.0, 2.0, size=50),
+        np.array([3, 7, 8, 30]),  # whole-number angles, as ints
     ]
-    for labels in cases:
-        call = describe_call(answer, (labels,), {})
-        expected = float(np.var(labels))
-        mistakes = {
-            float(np.var(labels, ddof=1)): "that is the sample variance (ddof=1); the mean "
-            "squared error divides by N, so use np.var(labels) or np.mean((labels - c) ** 2).",
-            float(np.std(labels)): "that is the standard deviation; mse is in squared units, "
-            "so the plateau is its square, the variance.",
-            float(np.mean(labels**2)): "that is the loss of always predicting 0; the best "
-            "constant is the mean of the labels.",
-            float(np.mean(np.abs(labels - np.median(labels)))): "that is the best mean "
-            "absolute error (of the median); the model was trained with mean squared error.",
-        }
-        expect_close(
-            call_answer(answer, labels.copy()), expected, call=call, rel_tol=1e-6, abs_tol=1e-9,
-            mistakes={k: v for k, v in mistakes.items() if not np.isclose(k, expected)},
-        )  # fmt: skip
+    Close(rel_tol=1e-6, abs_tol=1e-9).check(
+        answer, [(labels,) for labels in cases], lambda labels: float(np.var(labels)), mistakes=_PLATEAU_MISTAKES
+    )
     return "The best constant is the mean, and its loss is the labels' variance."
 
 
@@ -83,29 +82,39 @@ def _reference_flatten_dense(image_size, kernel_size, filters, units):
     return (side * side * filters + 1) * units
 
 
+def _with_side(formula):
+    """A wrong count written in terms of the 'valid' output side, as the reference is."""
+    return lambda n, k, f, u: formula(n - k + 1, n, k, f, u)
+
+
+_FLATTEN_DENSE_MISTAKES = [
+    (_with_side(lambda side, n, k, f, u: side * side * f * u), "you left out the biases: one per unit."),
+    (_with_side(lambda side, n, k, f, u: (n * n * f + 1) * u),
+     "a 'valid' convolution shrinks the image to image_size - kernel_size + 1 pixels per side."),
+    (_with_side(lambda side, n, k, f, u: (side * side + 1) * u),
+     "Flatten keeps every filter's map: multiply by the number of filters."),
+    (_with_side(lambda side, n, k, f, u: ((n - k) ** 2 * f + 1) * u),
+     "the output side is image_size - kernel_size + 1, not image_size - kernel_size."),
+    (_with_side(lambda side, n, k, f, u: (side * f + 1) * u),
+     "each feature map is side x side pixels: side * side * filters values reach the dense layer."),
+    (_with_side(lambda side, n, k, f, u: (side * side * f + 1) * u + k * k * f + f),
+     "the question is the dense layer alone; you added the convolution's own parameters."),
+    (_with_side(lambda side, n, k, f, u: side * side * f * u + f),
+     "the dense layer's biases are one per unit (+ units), not one per filter."),
+    (_with_side(lambda side, n, k, f, u: ((n - k - 1) ** 2 * f + 1) * u),
+     "a 'valid' convolution leaves image_size - kernel_size + 1 pixels per side (+ 1, not - 1)."),
+    (_with_side(lambda side, n, k, f, u: side * side * f * u + side * side * f),
+     "there is one bias per unit (units of them), not one per flattened input."),
+]  # fmt: skip
+
+
 def _check_flatten_dense_params(answer) -> str:
-    for image_size, kernel_size, filters, units in (
-        (32, 4, 4, 64),
-        (100, 4, 4, 625),
-        (10, 3, 2, 5),
-        (28, 5, 8, 1),
-    ):
-        args = (image_size, kernel_size, filters, units)
-        side = image_size - kernel_size + 1
-        expect_equal(
-            call_answer(answer, *args),
-            _reference_flatten_dense(*args),
-            call=describe_call(answer, args, {}),
-            mistakes={
-                side * side * filters * units: "you left out the biases: one per unit.",
-                (image_size * image_size * filters + 1) * units: "a 'valid' convolution "
-                "shrinks the image to image_size - kernel_size + 1 pixels per side.",
-                (side * side + 1) * units: "Flatten keeps every filter's map: multiply by "
-                "the number of filters.",
-                ((image_size - kernel_size) ** 2 * filters + 1) * units: "the output side is "
-                "image_size - kernel_size + 1, not image_size - kernel_size.",
-            },
-        )
+    Exact().check(
+        answer,
+        [(32, 4, 4, 64), (100, 4, 4, 625), (10, 3, 2, 5), (28, 5, 8, 1), (6, 2, 3, 7)],
+        _reference_flatten_dense,
+        mistakes=_FLATTEN_DENSE_MISTAKES,
+    )
     return "For the question's 100-pixel images that is 23,523,125 weights in one layer."
 
 
@@ -137,6 +146,34 @@ def _reference_circular(predicted, true):
     return np.minimum(d, 180.0 - d)
 
 
+def _min_other_way(d, period=180.0):
+    return np.minimum(d, period - d)
+
+
+_CIRCULAR_MISTAKES = [
+    (lambda p, t: np.abs(np.asarray(p, float) - np.asarray(t, float)),
+     "you returned the plain difference |predicted - true|. Lines at 179 and 1 degrees are 2 "
+     "degrees apart, not 178: take the shorter way round, min(|d|, 180 - |d|)."),
+    (lambda p, t: _min_other_way(np.mod(np.abs(np.asarray(p, float) - np.asarray(t, float)), 360.0), 360.0),
+     "you used a period of 360 degrees. A line, unlike an arrow, repeats every 180 degrees."),
+    (lambda p, t: _min_other_way(np.abs(np.asarray(p, float) - np.asarray(t, float))),
+     "angles may lie outside [0, 180), so |d| can exceed 180: take d % 180 before min(d, 180 - d)."),
+    (lambda p, t: np.mod(np.abs(np.asarray(p, float) - np.asarray(t, float)), 90.0),
+     "% 90 is not the distance: a difference of 100 degrees is 80 degrees the other way "
+     "round, not 10. Use d % 180, then min(d, 180 - d)."),
+    (lambda p, t: _min_other_way(np.mod(np.abs(np.asarray(p, float) - np.asarray(t, float)), 180.0), np.pi),
+     "the angles are in degrees: the other way round is 180 - d, not π - d."),
+    (lambda p, t: np.mod(np.abs(np.asarray(p, float) - np.asarray(t, float)), 180.0),
+     "after % 180 the difference can still be the long way round (178 for lines at 179 and 1 "
+     "degrees): return min(d, 180 - d)."),
+    (lambda p, t: np.min([np.abs(np.subtract(p, t)) % 180, 180 - np.abs(np.subtract(p, t)) % 180]),
+     "np.min reduces everything to one number; np.minimum(d, 180 - d) compares element by element."),
+    (lambda p, t: _min_other_way(np.asarray(p, float) - np.asarray(t, float)),
+     "take the absolute difference (and % 180) first: with predicted < true, d is negative "
+     "and min(d, 180 - d) returns it."),
+]  # fmt: skip
+
+
 def _check_circular_error(answer) -> str:
     rng = np.random.default_rng(7)
     cases = [
@@ -144,31 +181,14 @@ def _check_circular_error(answer) -> str:
         (np.array([170.0, 45.0]), np.array([10.0, 135.0])),
         (rng.uniform(0, 180, size=100), rng.uniform(0, 180, size=100)),
         (np.array([-5.0, 185.0, 360.0]), np.array([175.0, 3.0, 0.5])),
+        ([120, 30], [10, 150]),  # lists of whole degrees
+        (179.0, 1.0),  # a single pair of angles
     ]
-    for predicted, true in cases:
-        call = describe_call(answer, (predicted, true), {})
-        expected = _reference_circular(predicted, true)
-        got = _as_float_array(call_answer(answer, predicted.copy(), true.copy()), call, expected.shape)
-        if np.allclose(got, expected, atol=1e-6):
-            continue
-        if np.allclose(got, np.abs(predicted - true)):
-            raise IncorrectAnswer(
-                f"{call} returned the plain difference |predicted - true|. Lines at 179 and 1 "
-                "degrees are 2 degrees apart, not 178: take the shorter way round, "
-                "min(|d|, 180 - |d|)."
-            )
-        d360 = np.mod(np.abs(predicted - true), 360.0)
-        if np.allclose(got, np.minimum(d360, 360.0 - d360)):
-            raise IncorrectAnswer(
-                f"{call} used a period of 360 degrees. A line, unlike an arrow, repeats every "
-                "180 degrees."
-            )
-        worst = int(np.argmax(np.abs(got - expected)))
-        raise IncorrectAnswer(
-            f"{call}: for predicted {predicted[worst]} and true {true[worst]} you returned "
-            f"{got[worst]:.4g}, expected {expected[worst]:.4g}. Reduce the difference modulo "
-            "180 first (it may be negative or larger than 180), then take min(d, 180 - d)."
-        )
+    ArrayClose(atol=1e-6).check(
+        answer, cases, _reference_circular, mistakes=_CIRCULAR_MISTAKES,
+        note="Reduce the difference modulo 180 first (it may be negative or larger than 180), "
+        "then take min(d, 180 - d).",
+    )  # fmt: skip
     return "Errors now lie between 0 and 90 degrees."
 
 
@@ -193,36 +213,45 @@ exercise_3 = Exercise(
 # ------------------------------------------------------------------------------------------
 
 
+def _encode(angles, factor=2.0, to_radians=np.deg2rad, axis=1):
+    doubled = factor * to_radians(np.asarray(angles, dtype=np.float64))
+    return np.stack([np.cos(doubled), np.sin(doubled)], axis=axis)
+
+
+_LIST_TIMES_2 = "2 * a list repeats the list; turn the angles into an array first: np.asarray(angles_deg)."
+_ONE_ROW_PER_ANGLE = (
+    "the result must have shape (N, 2), one row (cos 2θ, sin 2θ) per angle: "
+    "np.stack([...], axis=1)."
+)
+_ENCODE_MISTAKES = [
+    (lambda a: _encode(a, factor=1.0),
+     "you encoded θ, not 2θ: then 0 and 180 degrees land on opposite points (1, 0) and "
+     "(-1, 0), though they are the same line. Double the angle first."),
+    (lambda a: _encode(a)[:, ::-1], "the columns are swapped; put cos 2θ first, then sin 2θ."),
+    (lambda a: _encode(a, to_radians=lambda x: x),
+     "you passed degrees to np.cos and np.sin, which expect radians: use np.deg2rad first."),
+    (lambda a: _encode(a, axis=0), _ONE_ROW_PER_ANGLE),
+    (lambda a: _encode(a).ravel(), _ONE_ROW_PER_ANGLE),
+    (lambda a: _encode(a, axis=0).ravel(), _ONE_ROW_PER_ANGLE),
+    (lambda a: _encode(a, factor=0.5), "double the angle, do not halve it: 2θ."),
+    (lambda a: _encode(a * 2, factor=1.0) if isinstance(a, list) else _encode(a), _LIST_TIMES_2),
+    (lambda a: np.stack([np.cos(2 * np.deg2rad(a)), np.sin(np.deg2rad(2 * a))], axis=1), _LIST_TIMES_2),
+    (lambda a: 2 * _encode(a, factor=1.0),
+     "double the angle inside cos and sin (cos 2θ), not the result (2 cos θ)."),
+]
+
+
 def _check_encode(answer) -> str:
     angles_cases = [
         np.array([0.0, 45.0, 90.0, 135.0, 180.0]),
         np.array([10.0, 170.0]),
         np.random.default_rng(8).uniform(0, 180, size=64),
+        [30, 60, 150],  # a list of whole degrees
     ]
-    for angles in angles_cases:
-        call = describe_call(answer, (angles,), {})
-        radians = np.deg2rad(angles)
-        expected = np.stack([np.cos(2 * radians), np.sin(2 * radians)], axis=1)
-        got = _as_float_array(call_answer(answer, angles.copy()), call, expected.shape)
-        if np.allclose(got, expected, atol=1e-5):
-            continue
-        if np.allclose(got, np.stack([np.cos(radians), np.sin(radians)], axis=1), atol=1e-5):
-            raise IncorrectAnswer(
-                f"{call} encoded θ, not 2θ: then 0 and 180 degrees land on opposite points "
-                "(1, 0) and (-1, 0), though they are the same line. Double the angle first."
-            )
-        if np.allclose(got, expected[:, ::-1], atol=1e-5):
-            raise IncorrectAnswer(f"{call}: the columns are swapped; put cos 2θ first, then sin 2θ.")
-        if np.allclose(got, np.stack([np.cos(2 * angles), np.sin(2 * angles)], axis=1), atol=1e-5):
-            raise IncorrectAnswer(
-                f"{call} passed degrees to np.cos and np.sin, which expect radians: use "
-                "np.deg2rad first."
-            )
-        raise IncorrectAnswer(
-            f"{call} returned {np.round(got[:2], 4).tolist()} for the first angles "
-            f"{angles[:2].tolist()}, expected {np.round(expected[:2], 4).tolist()} = "
-            "(cos 2θ, sin 2θ) with θ in radians."
-        )
+    ArrayClose(atol=1e-5).check(
+        answer, [(angles,) for angles in angles_cases], _encode, mistakes=_ENCODE_MISTAKES,
+        note="Expected (cos 2θ, sin 2θ) per angle, θ in radians.",
+    )  # fmt: skip
     return "0 and 180 degrees now map to the same point (1, 0)."
 
 
@@ -247,38 +276,66 @@ exercise_4 = Exercise(
 # ------------------------------------------------------------------------------------------
 
 
+def _decode(encoded, *, halve=True, wrap=True, radians=False, atan=None):
+    sin, cos = encoded[:, 1], encoded[:, 0]
+    doubled = atan(sin, cos) if atan else np.arctan2(sin, cos)
+    doubled = doubled if radians else np.rad2deg(doubled)
+    angles = doubled / 2 if halve else doubled
+    return angles % 180 if wrap else angles
+
+
+def _decode_with_arccos(encoded):
+    with np.errstate(invalid="ignore"):
+        return np.rad2deg(np.arccos(encoded[:, 0])) / 2
+
+
+def _decode_with_arctan(sin, cos):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.arctan(sin / cos)
+
+
+_DECODE_MISTAKES = [
+    (lambda e: _decode(e, halve=False), "you returned 2θ. The point encodes the doubled angle: halve atan2's result."),
+    (lambda e: _decode(e, halve=False, wrap=False),
+     "you returned 2θ. The point encodes the doubled angle: halve atan2's result."),
+    (lambda e: _decode(e, halve=False, wrap=False) % 360,
+     "you returned 2θ. The point encodes the doubled angle: halve atan2's result."),
+    (lambda e: _decode(e, wrap=False),
+     "np.arctan2 returns -180..180 degrees, so half of it is -90..90: add 180 to negative "
+     "results, or take % 180, to land in [0, 180)."),
+    (lambda e: _decode(e, atan=_decode_with_arctan),
+     "np.arctan(sin / cos) cannot tell (cos, sin) from (-cos, -sin). Use np.arctan2(sin, cos)."),
+    (lambda e: _decode(e, atan=lambda sin, cos: np.arctan2(cos, sin)),
+     "np.arctan2 takes the sine first: np.arctan2(encoded[:, 1], encoded[:, 0])."),
+    (lambda e: _decode(e, radians=True) % np.pi,
+     "np.arctan2 returns radians; convert with np.rad2deg before halving."),
+    (lambda e: _decode(e, radians=True), "np.arctan2 returns radians; convert with np.rad2deg before halving."),
+    (lambda e: _decode(e, wrap=False) + 90,
+     "adding 90 to every angle shifts the right ones too; add 180 only to negative results, or take % 180."),
+    (lambda e: np.abs(_decode(e, wrap=False)),
+     "abs mirrors a negative angle: -30 becomes 30, but that line is at 150 degrees. Add 180 "
+     "to negative results, or take % 180."),
+    (lambda e: _decode_with_arccos(e),
+     "arccos sees only the cosine, so 2θ and -2θ look the same, and the network's point is "
+     "not of length 1; use np.arctan2(sin, cos)."),
+    (lambda e: (np.rad2deg(np.arctan2(e[:, 1], e[:, 0])) % 180) / 2,
+     "halve first, then take % 180: (2θ % 180) / 2 squeezes every angle into [0, 90)."),
+]  # fmt: skip
+
+
 def _check_decode(answer) -> str:
     rng = np.random.default_rng(9)
     angles = np.concatenate([[0.0, 45.0, 90.0, 135.0, 179.5], rng.uniform(0, 180, size=60)])
     doubled = np.deg2rad(2 * angles)
     radius = rng.uniform(0.3, 2.0, size=angles.shape)  # a network's output is not unit length
     encoded = np.stack([radius * np.cos(doubled), radius * np.sin(doubled)], axis=1)
-    call = describe_call(answer, (encoded,), {})
-    got = _as_float_array(call_answer(answer, encoded.copy()), call, angles.shape)
-    if np.all((got >= 0) & (got < 180)) and np.allclose(got, angles, atol=1e-5):
-        return "atan2 uses the signs of both values, so all four quadrants come out right."
-    if np.allclose(np.mod(got, 360), np.mod(2 * angles, 360), atol=1e-5):
-        raise IncorrectAnswer(
-            f"{call} returned 2θ. The point encodes the doubled angle: halve atan2's result."
-        )
-    if np.allclose(np.mod(got, 180), angles, atol=1e-5):
-        raise IncorrectAnswer(
-            f"{call} returned angles outside [0, 180), e.g. {got[np.argmin(got)]:.2f}. "
-            "np.arctan2 returns -180..180 degrees, so half of it is -90..90: add 180 to "
-            "negative results, or take % 180."
-        )
-    if np.allclose(np.mod(np.rad2deg(np.arctan(encoded[:, 1] / encoded[:, 0])) / 2, 180), np.mod(got, 180), atol=1e-5):
-        raise IncorrectAnswer(
-            f"{call} used np.arctan(sin / cos), which cannot tell (cos, sin) from (-cos, -sin). "
-            "Use np.arctan2(sin, cos)."
-        )
-    worst = int(np.argmax(np.abs(got - angles)))
-    raise IncorrectAnswer(
-        f"{call}: for the point {np.round(encoded[worst], 4).tolist()} you returned "
-        f"{got[worst]:.4g}, expected {angles[worst]:.4g} degrees: "
-        "np.rad2deg(np.arctan2(sin, cos)) / 2, brought into [0, 180). Mind the order: "
-        "arctan2 takes the sine first."
-    )
+    one = np.array([[-0.5, -0.2]])  # a single prediction, in the third quadrant
+    ArrayClose(atol=1e-5).check(
+        answer, [(encoded,), (one,)], lambda e: _decode(np.asarray(e, dtype=np.float64)),
+        mistakes=_DECODE_MISTAKES,
+        note="Expected np.rad2deg(np.arctan2(sin, cos)) / 2, brought into [0, 180).",
+    )  # fmt: skip
+    return "atan2 uses the signs of both values, so all four quadrants come out right."
 
 
 exercise_5 = Exercise(

@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.checks import (
+    ArrayClose,
+    Close,
+    Exact,
     Exercise,
     IncorrectAnswer,
-    as_number_array,
-    call_answer,
-    describe_call,
-    expect_close,
-    expect_equal,
     short_repr,
 )
 
@@ -20,37 +18,45 @@ from course_utils.checks import (
 # ------------------------------------------------------------------------------------------
 
 
+_STANDARDISE_MISTAKES = [
+    (lambda values, train: (values - values.mean()) / values.std(),
+     "you used the statistics of `values` itself. Test and new images must be scaled with "
+     "the training set's mean and standard deviation, or the same size would map to "
+     "different numbers in different sets."),
+    (lambda values, train: (values - train.mean()) / train.std(ddof=1),
+     "you used the sample standard deviation (ddof=1); use np.std(train_values), as Keras's "
+     "Normalization does."),
+    (lambda values, train: values - train.mean(), "you only subtracted the mean; also divide by the standard deviation."),
+    (lambda values, train: (values - train.mean()) / train.var(),
+     "you divided by the variance; divide by the standard deviation, its square root."),
+    (lambda values, train: (train - values.mean()) / values.std(),
+     "the arguments are the other way round: standardise `values` with the statistics of `train_values`."),
+    (lambda values, train: (values - train.mean()) / values.std(),
+     "take the standard deviation from train_values too, not from values."),
+    (lambda values, train: (values - np.median(train)) / np.std(train), "subtract the mean of train_values, not its median."),
+    (lambda values, train: (values - np.mean(train)) / (np.max(train) - np.min(train)),
+     "divide by the standard deviation of train_values, not by its range."),
+    (lambda values, train: (values - train.min()) / (train.max() - train.min()),
+     "that is min-max scaling to [0, 1]; standardising subtracts the mean and divides by the "
+     "standard deviation."),
+]  # fmt: skip
+
+
 def _check_standardise(answer) -> str:
     rng = np.random.default_rng(3)
     cases = [
         (np.array([10.0, 20.0, 30.0]), np.array([10.0, 20.0, 30.0])),
         (np.array([2.0, 4.0, 6.0, 8.0]), np.array([5.0, 100.0])),
         (rng.uniform(2, 40, size=200), rng.uniform(2, 40, size=50)),
+        (np.array([3, 5, 9, 15]), np.array([4, 6])),  # whole-number sizes, as ints
+        (np.array([1.0, 2.0, 6.0]), np.array([3.0])),  # one value
     ]
-    for train, values in cases:
-        call = describe_call(answer, (values, train), {})
-        got = as_number_array(call_answer(answer, values.copy(), train.copy()), call)
-        expected = (values - train.mean()) / train.std()
-        if got.shape != expected.shape:
-            raise IncorrectAnswer(
-                f"{call} returned shape {got.shape}, expected {expected.shape}: one standardised "
-                "number per entry of `values`."
-            )
-        if np.allclose(got, expected, atol=1e-9):
-            continue
-        if values.size > 1 and np.allclose(got, (values - values.mean()) / values.std()):
-            raise IncorrectAnswer(
-                f"{call} used the statistics of `values` itself. Test and new images must be "
-                "scaled with the training set's mean and standard deviation, or the same size "
-                "would map to different numbers in different sets."
-            )
-        if np.allclose(got, (values - train.mean()) / train.std(ddof=1)):
-            raise IncorrectAnswer(f"{call} used the sample standard deviation (ddof=1); "
-                                  "use np.std(train_values), as Keras's Normalization does.")  # fmt: skip
-        raise IncorrectAnswer(
-            f"{call} returned {got.ravel()[:3]}..., expected {expected.ravel()[:3]}...: "
-            "(values - mean of train_values) / standard deviation of train_values."
-        )
+    ArrayClose(rtol=1e-7, atol=1e-9).check(
+        answer, [(values, train) for train, values in cases],
+        lambda values, train: (values - np.mean(train)) / np.std(train),
+        mistakes=_STANDARDISE_MISTAKES,
+        note="Expected (values - mean of train_values) / standard deviation of train_values.",
+    )  # fmt: skip
     return "Training statistics only: the test set stays unseen."
 
 
@@ -71,25 +77,33 @@ exercise_1 = Exercise(
 # ------------------------------------------------------------------------------------------
 
 
+_TOTAL_LOSS_MISTAKES = [
+    (lambda losses, weights: sum(losses.values()), "the weights are missing: multiply each loss by its weight."),
+    (lambda losses, weights: sum(weights[n] * v for n, v in losses.items()) / len(losses),
+     "Keras adds the weighted losses; it does not average them."),
+    (lambda losses, weights: sum(w * v for w, v in zip(weights.values(), losses.values(), strict=True)),
+     "match each loss with the weight of the same name, not by position."),
+    (lambda losses, weights: sum(weights[n] * v for n, v in losses.items()) / sum(weights.values()),
+     "Keras does not divide by the sum of the weights: the total is the plain weighted sum."),
+    (lambda losses, weights: sum(weights.values()) * sum(losses.values()),
+     "each loss is multiplied by its own weight, not by all of them: sum of weight[name] * loss[name]."),
+    (lambda losses, weights: sum(losses.values()) / len(losses), "the weights are missing, and Keras adds, not averages."),
+    (lambda losses, weights: sum(losses[n] + weights[n] for n in losses), "multiply each loss by its weight, do not add the weight."),
+]  # fmt: skip
+
+
 def _check_total_loss(answer) -> str:
     cases = [
         ({"shape": 1.1, "size": 300.0}, {"shape": 1.0, "size": 1.0}),
         ({"shape": 0.5, "size": 0.8}, {"shape": 1.0, "size": 0.25}),
         ({"shape": 2.0, "size": 4.0}, {"size": 0.5, "shape": 3.0}),
         ({"a": 1.0, "b": 2.0, "c": 3.0}, {"a": 0.0, "b": 1.0, "c": 2.0}),
+        ({"only": np.float32(0.75)}, {"only": 2}),  # one output; a NumPy loss and an int weight
     ]
-    for losses, weights in cases:
-        call = describe_call(answer, (losses, weights), {})
-        expected = sum(weights[name] * value for name, value in losses.items())
-        mistakes = {
-            sum(losses.values()): "the weights are missing: multiply each loss by its weight.",
-            expected / len(losses): "Keras adds the weighted losses; it does not average them.",
-            sum(w * v for w, v in zip(weights.values(), losses.values(), strict=True)):
-            "match each loss with the weight of the same name, not by position.",
-        }
-        got = call_answer(answer, dict(losses), dict(weights))
-        expect_close(got, expected, call=call, rel_tol=1e-9,
-                     mistakes={k: v for k, v in mistakes.items() if not np.isclose(k, expected)})  # fmt: skip
+    Close(rel_tol=1e-6).check(
+        answer, cases, lambda losses, weights: sum(weights[n] * float(v) for n, v in losses.items()),
+        mistakes=_TOTAL_LOSS_MISTAKES,
+    )  # fmt: skip
     return "With unscaled sizes, the total is almost all size loss."
 
 
@@ -115,23 +129,42 @@ def _reference_counts(backbone_params, feature_dim, head_units):
     return backbone_params + sum(heads), sum(backbone_params + h for h in heads)
 
 
+def _pair(got, call):
+    if isinstance(got, (str, bytes)) or not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise IncorrectAnswer(f"{call} returned {short_repr(got)}; return a pair (shared, separate).")
+    return tuple(got)
+
+
+def _counts_with(backbone, feature_dim, head_units, *, head=None, backbones_shared=1, backbones_separate=None):
+    head = head or (lambda d, u: (d + 1) * u)
+    heads = [head(feature_dim, u) for u in head_units]
+    shared = backbones_shared * backbone + sum(heads)
+    separate = (len(head_units) if backbones_separate is None else backbones_separate) * backbone + sum(heads)
+    return shared, separate
+
+
+_PARAMETER_COUNT_MISTAKES = [
+    (lambda b, d, units: _counts_with(b, d, units, head=lambda d, u: d * u),
+     "each head unit has a bias too: (feature_dim + 1) * units."),
+    (lambda b, d, units: _counts_with(b, d, units, head=lambda d, u: d * u + 1),
+     "every unit of a head has its own bias: (feature_dim + 1) * units, not one bias per head."),
+    (lambda b, d, units: _counts_with(b, d, units, backbones_shared=len(units)),
+     "the shared model has the backbone once, however many heads sit on it."),
+    (lambda b, d, units: _counts_with(b, d, units, backbones_separate=1),
+     "separate models each have their own backbone."),
+    (lambda b, d, units: _counts_with(b, d, units, backbones_separate=sum(units)),
+     "separate models have one backbone per head (len(head_units)), not one per output unit."),
+    (lambda b, d, units: _counts_with(b, d, units)[::-1],
+     "the pair is the other way round: (shared, separate), the shared model first."),
+    (lambda b, d, units: _counts_with(b, d, units, head=lambda d, u: d + u + 1),
+     "a Dense head connects every feature to every unit: (feature_dim + 1) * units, not a sum."),
+]  # fmt: skip
+
+
 def _check_parameter_counts(answer) -> str:
-    for args in ((23_000, 64, (3, 1)), (72_752, 64, (10, 1)), (1_000, 8, (2, 2, 1)), (0, 4, (5,))):
-        call = describe_call(answer, args, {})
-        got = call_answer(answer, *args)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise IncorrectAnswer(f"{call} returned {short_repr(got)}; return a pair (shared, separate).")
-        shared, separate = _reference_counts(*args)
-        backbone_params, feature_dim, head_units = args
-        no_bias_shared = backbone_params + sum(feature_dim * u for u in head_units)
-        expect_equal(got[0], shared, call=f"{call}[0] (one shared backbone)", mistakes={
-            no_bias_shared: "each head unit has a bias too: (feature_dim + 1) * units.",
-            backbone_params * len(head_units) + shared - backbone_params: "the shared model has "
-            "the backbone once, however many heads sit on it.",
-        })  # fmt: skip
-        expect_equal(got[1], separate, call=f"{call}[1] (one model per task)", mistakes={
-            shared: "separate models each have their own backbone.",
-        })  # fmt: skip
+    inputs = [(23_000, 64, (3, 1)), (72_752, 64, (10, 1)), (1_000, 8, (2, 2, 1)), (0, 4, (5,)),
+              (500, 16, [4, 1])]  # fmt: skip
+    Exact(convert=_pair).check(answer, inputs, lambda *args: _reference_counts(*args), mistakes=_PARAMETER_COUNT_MISTAKES)
     return "Every extra task costs a head, not a backbone."
 
 
@@ -168,6 +201,44 @@ def _reference_dead(inputs_of, outputs):
     return set(inputs_of) - alive
 
 
+def _name_set(got, call):
+    if isinstance(got, (str, bytes)) or not hasattr(got, "__iter__"):
+        raise IncorrectAnswer(f"{call} returned {short_repr(got)}; return a set of layer names.")
+    got = list(got)
+    if not all(isinstance(name, str) for name in got):
+        raise IncorrectAnswer(f"{call} returned {short_repr(got)}; return a set of layer names (strings).")
+    return set(got)
+
+
+def _alive(inputs_of, outputs, *, depth=None, include_outputs=True):
+    alive = set(outputs) if include_outputs else set()
+    frontier, level = list(outputs), 0
+    while frontier and (depth is None or level < depth):
+        frontier = [i for name in frontier for i in inputs_of.get(name, ()) if i not in alive]
+        alive.update(frontier)
+        level += 1
+    return alive
+
+
+_FIXED_DEPTH = (
+    "you went back a fixed number of steps from the outputs; keep following inputs_of until "
+    "you reach the input, so the layers feeding those layers count as used too."
+)
+_DEAD_LAYER_MISTAKES = [
+    (lambda inputs_of, outputs: {n for n in inputs_of if not any(n in v for v in inputs_of.values())} - set(outputs),
+     "you returned only the layers nothing reads. A layer that feeds only dead layers is dead "
+     "too: walk back from the outputs instead."),
+    (lambda inputs_of, outputs: _alive(inputs_of, outputs),
+     "those are the layers that DO feed an output; return the others, set(inputs_of) minus them."),
+    (lambda inputs_of, outputs: set(inputs_of) - _alive(inputs_of, outputs, depth=1), _FIXED_DEPTH),
+    (lambda inputs_of, outputs: set(inputs_of) - _alive(inputs_of, outputs, depth=2), _FIXED_DEPTH),
+    (lambda inputs_of, outputs: set(inputs_of) - _alive(inputs_of, outputs, include_outputs=False),
+     "the outputs themselves feed an output (they are it): start the walk with them in the set of used layers."),
+    (lambda inputs_of, outputs: set(inputs_of) - _alive(inputs_of, outputs) - {n for n, v in inputs_of.items() if not v},
+     "an input layer can be dead too (when nothing that reaches an output reads it)."),
+]  # fmt: skip
+
+
 def _check_dead_layers(answer) -> str:
     graphs = [
         # The seed's model: two branches, and a concatenation that nothing uses.
@@ -179,29 +250,10 @@ def _check_dead_layers(answer) -> str:
         ({"x": [], "a": ["x"], "b": ["a"]}, ["b"]),
         ({"x": [], "a": ["x"], "b": ["x"], "m": ["a", "b"], "out": ["m"], "spare": ["b"],
           "spare2": ["spare"]}, ["out"]),
+        ({"x": [], "extra_input": [], "a": ["x"], "out": ["a"]}, ["out"]),
+        ({"x": [], "image": [], "a": ["image"], "out": ["a"]}, ["out"]),
     ]  # fmt: skip
-    for inputs_of, outputs in graphs:
-        call = describe_call(answer, (inputs_of, outputs), {})
-        got = call_answer(answer, {k: list(v) for k, v in inputs_of.items()}, list(outputs))
-        if isinstance(got, str) or not hasattr(got, "__iter__"):
-            raise IncorrectAnswer(f"{call} returned {short_repr(got)}; return a set of layer names.")
-        got = list(got)
-        if not all(isinstance(name, str) for name in got):
-            raise IncorrectAnswer(
-                f"{call} returned {short_repr(got)}; return a set of layer names (strings)."
-            )
-        got, expected = set(got), _reference_dead(inputs_of, outputs)
-        if got == expected:
-            continue
-        if got == {n for n in inputs_of if not any(n in v for v in inputs_of.values())} - set(outputs):
-            raise IncorrectAnswer(
-                f"{call} returned only the layers nothing reads ({sorted(got)}). A layer that "
-                "feeds only dead layers is dead too: walk back from the outputs instead."
-            )
-        raise IncorrectAnswer(
-            f"{call} returned {sorted(got)}, expected {sorted(expected)}. Start at the outputs, "
-            "follow inputs_of back to the input, and report every layer you never reached."
-        )
+    Exact(convert=_name_set).check(answer, graphs, _reference_dead, mistakes=_DEAD_LAYER_MISTAKES)
     return "Keras does the same walk, which is why an unused layer silently drops out of a model."
 
 
