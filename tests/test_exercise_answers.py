@@ -255,10 +255,6 @@ def _deployable(core, mean, variance, *, before=True, after=False, scale=1 / 255
     return keras.Sequential(steps)
 
 
-def _sizes(n, k, s, p, formula):
-    return formula(n, k, s, p)
-
-
 def _decode(encoded, *, halve=True, wrap=True, degrees=True, arctan=False, swap=False, wrap_first=False):
     sin, cos = encoded[:, 1], encoded[:, 0]
     if swap:

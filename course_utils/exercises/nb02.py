@@ -9,7 +9,15 @@ from __future__ import annotations
 import math
 
 from course_utils import arithmetic
-from course_utils.checks import Exact, Exercise, IncorrectAnswer, call_answer, describe_call, expect_equal
+from course_utils.checks import (
+    Exact,
+    Exercise,
+    IncorrectAnswer,
+    call_answer,
+    describe_call,
+    expect_equal,
+    short_repr,
+)
 
 _CONV_OUTPUT_MISTAKES = [
     (lambda n, k, s, p: (n + 2 * p - k) / s + 1,
@@ -380,7 +388,7 @@ def _shape_tuple(shape, call):
     try:
         return tuple(int(n) if n is not None else None for n in shape)
     except TypeError:
-        raise IncorrectAnswer(f"{call} is {shape!r:.60}; write a shape as a tuple such as (32, 32, 16).") from None
+        raise IncorrectAnswer(f"{call} is {short_repr(shape)}; write a shape as a tuple such as (32, 32, 16).") from None
 
 
 def _check_summary_rows(answer) -> str:
@@ -398,13 +406,13 @@ def _check_summary_rows(answer) -> str:
     if not isinstance(rows, (list, tuple)) or len(rows) != len(expected):
         raise IncorrectAnswer(
             f"{call} should return a list of {len(expected)} (output_shape, params) pairs, one "
-            f"per layer; got {rows!r:.80}."
+            f"per layer; got {short_repr(rows)}."
         )
     for index, (row, (shape, params), layer) in enumerate(
         zip(rows, expected, model.layers, strict=True), start=1
     ):
         if not isinstance(row, (list, tuple)) or len(row) != 2:
-            raise IncorrectAnswer(f"row {index} should be a pair (output_shape, params), got {row!r}.")
+            raise IncorrectAnswer(f"row {index} should be a pair (output_shape, params), got {short_repr(row)}.")
         kind = type(layer).__name__
         got_shape = _shape_tuple(row[0], f"row {index} ({kind}) output shape")
         if got_shape == (None, *shape):

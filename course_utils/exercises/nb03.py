@@ -15,8 +15,6 @@ from course_utils.checks import (
     Exercise,
     IncorrectAnswer,
     as_number_array,
-    call_answer,
-    describe_call,
     short_repr,
 )
 
@@ -30,6 +28,9 @@ def _label_cases():
 
 
 def _confusion(y_true, y_pred, k):
+    """The confusion matrix, also of no samples at all (metrics.confusion_matrix refuses those)."""
+    if len(y_true) == 0:
+        return np.zeros((k, k), dtype=int)
     return metrics.confusion_matrix(np.asarray(y_true), np.asarray(y_pred), num_classes=k)
 
 
@@ -69,6 +70,7 @@ _CONFUSION_MISTAKES = [
 def _check_confusion_counts(answer) -> str:
     cases = list(_label_cases())
     cases.append(([2, 0, 2, 1, 2], [2, 0, 1, 1, 2], 3))  # plain Python lists of labels
+    cases.append((np.array([], dtype=int), np.array([], dtype=int), 2))  # no samples yet: all zeros
     ArrayClose(rtol=0, atol=0).check(
         answer, cases, _confusion, mistakes=_CONFUSION_MISTAKES,
         note="Entry [i, j] counts the samples of true class i predicted as class j.",
@@ -291,8 +293,11 @@ def _check_class_weights(answer) -> str:
         np.array([0, 1, 2] * 10),
         np.array([1, 0, 1, 1, 0, 1, 1, 1]),
     ]
+    from sklearn.utils.class_weight import compute_class_weight
+
     ArrayClose(rtol=1e-6, convert=_weights_dict_as_array).check(
-        answer, [(labels, int(labels.max()) + 1) for labels in cases], _balanced,
+        answer, [(labels, int(labels.max()) + 1) for labels in cases],
+        lambda labels, k: compute_class_weight("balanced", classes=np.arange(k), y=labels),
         mistakes=_CLASS_WEIGHT_MISTAKES,
         note="(Weights listed by class.) A class's weight is len(labels) / (num_classes * its count).",
     )  # fmt: skip

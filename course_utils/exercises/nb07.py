@@ -252,6 +252,7 @@ def _check_dead_layers(answer) -> str:
           "spare2": ["spare"]}, ["out"]),
         ({"x": [], "extra_input": [], "a": ["x"], "out": ["a"]}, ["out"]),
         ({"x": [], "image": [], "a": ["image"], "out": ["a"]}, ["out"]),
+        ({}, []),  # an empty graph has no dead layers
     ]  # fmt: skip
     Exact(convert=_name_set).check(answer, graphs, _reference_dead, mistakes=_DEAD_LAYER_MISTAKES)
     return "Keras does the same walk, which is why an unused layer silently drops out of a model."
