@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -363,9 +364,10 @@ class Comparison:
         ]
         if changed:
             raise IncorrectAnswer(
-                f"{call} changed its argument number {changed[0] + 1} in place. A function like "
-                "this must leave its inputs as they were (the caller still needs them): work "
-                "on a copy, e.g. `x = x / 2` instead of `x /= 2`."
+                f"{call} changed its argument {_argument_name(answer, changed[0])} in place. A "
+                "function like this must leave its inputs as they were (the caller still needs "
+                "them): work on a copy, e.g. `x = x / 2` instead of `x /= 2`, or `list(x)` before "
+                "changing a list."
             )
         try:
             got = self.convert(raw, call)
@@ -393,6 +395,15 @@ class Comparison:
 
 
 _NOT_ATTEMPTED = "<not attempted>"
+
+
+def _argument_name(answer: Callable, index: int) -> str:
+    """The name of the answer's positional parameter ``index`` in backticks, or "number N"."""
+    try:
+        names = [p.name for p in inspect.signature(answer).parameters.values()]
+        return f"`{names[index]}`"
+    except (TypeError, ValueError, IndexError):
+        return f"number {index + 1}"
 
 
 def _show_expected(expected: Any) -> str:

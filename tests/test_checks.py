@@ -244,7 +244,7 @@ def test_check_tells_an_answer_that_changes_its_argument_in_place():
         x /= 2
         return x
 
-    with pytest.raises(IncorrectAnswer, match="changed its argument number 1 in place"):
+    with pytest.raises(IncorrectAnswer, match="changed its argument `x` in place"):
         ArrayClose().check(halve, [(np.array([2.0, 4.0]),)], lambda x: x / 2)
     original = np.array([2.0, 4.0])
     ArrayClose().check(lambda x: x / 2, [(original,)], lambda x: x / 2)

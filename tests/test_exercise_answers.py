@@ -514,6 +514,7 @@ NAMED_MISTAKES = [
     ("nb02", 6, lambda layers: _field(layers, start=0), "not 0"),
     ("nb02", 6, lambda layers: _field(layers, jump_by_kernel=True), "not its kernel size"),
     ("nb02", 6, _field_from_first, "empty stack"),
+    ("nb02", 6, lambda layers: _field_popping(layers), "in place"),
     # 02: 7 model.summary()
     ("nb02", 7, _summary_rows(r1params=3 * 3 * 3 * 16), "biases of the first Conv2D"),
     ("nb02", 7, _summary_rows(r1shape=(30, 30, 16)), "padding='same' keeps"),
@@ -643,6 +644,9 @@ NAMED_MISTAKES += [
      "not π - d"),
     ("nb05", 3, lambda p, t: np.minimum(np.subtract(p, t), 180 - np.subtract(p, t)), "take the absolute difference"),
     ("nb05", 3, lambda p, t: np.abs(np.subtract(p, t)) % 180, "can still be the long way round"),
+    ("nb05", 3, lambda p, t: _in_place(p, lambda a: (a.__isub__(t), np.abs(a, out=a), a.__imod__(180)))
+     if isinstance(p, np.ndarray) else np.minimum(np.abs(np.subtract(p, t)) % 180, 180 - np.abs(np.subtract(p, t)) % 180),
+     "in place"),
     # 05: 4 encode
     ("nb05", 4, lambda a: np.stack([np.cos(np.radians(a)), np.sin(np.radians(a))], axis=1), "not 2θ"),
     ("nb05", 4, lambda a: np.column_stack([np.sin(2 * np.radians(a)), np.cos(2 * np.radians(a))]), "columns are swapped"),
@@ -767,6 +771,15 @@ NAMED_MISTAKES += [
     ("nb07", 3, lambda b, d, units: (b + sum((d + 1) * u for u in units), b * sum(units) + (d + 1) * sum(units)), "not one per output unit"),
     ("nb07", 4, _dead_without_outputs_walk, "fixed number of steps"),
 ]  # fmt: skip
+
+
+def _field_popping(layers):
+    field, jump = 1, 1
+    while layers:
+        kernel_size, stride = layers.pop(0)  # empties the caller's list
+        field += (kernel_size - 1) * jump
+        jump *= stride
+    return field
 
 
 def _in_place(array, operation):
@@ -1001,7 +1014,41 @@ OWN_WRONG_ANSWERS = [
 ]  # fmt: skip
 
 
+def _functional_digit_model(loss):
+    import keras
+
+    inputs = keras.Input(shape=(8, 8, 1))
+    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
+    x = keras.layers.Flatten()(keras.layers.MaxPooling2D(2)(x))
+    outputs = keras.layers.Softmax()(keras.layers.Dense(10)(x))  # a Softmax layer, not activation=
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss=loss)
+    return model
+
+
+def _functional_deployable(core, mean, variance):
+    import keras
+
+    pixels = keras.Input(shape=(4, 4, 3))
+    scaled = keras.layers.Rescaling(1.0 / 255.0)(pixels)
+    return keras.Model(pixels, keras.layers.Normalization(mean=mean, variance=variance, invert=True)(core(scaled)))
+
+
 OTHER_RIGHT_ANSWERS = [  # right answers spelled unlike the reference: a check must accept them
+    ("nb01", 4, lambda: _functional_digit_model(__import__("keras").losses.SparseCategoricalCrossentropy())),
+    ("nb01", 4, lambda: _functional_digit_model(__import__("keras").losses.sparse_categorical_crossentropy)),
+    ("nb01", 4, lambda: _digit_model(*_conv_block(), _dense(activation=__import__("tensorflow").nn.softmax))),
+    ("nb02", 1, lambda n, k, s, p: np.int64((n + 2 * p - k) // s + 1)),
+    ("nb02", 1, lambda n, k, s, p: float((n + 2 * p - k) // s + 1)),
+    ("nb02", 7, lambda: [(list(shape), np.int64(params)) for shape, params in _summary_rows()()]),
+    ("nb03", 1, lambda t, p, k: np.histogram2d(t, p, bins=k, range=[[0, k], [0, k]])[0]),
+    ("nb03", 4, lambda y, k: {np.int64(c): float(w) for c, w in enumerate(len(y) / (k * np.bincount(y, minlength=k)))}),
+    ("nb04", 4, _functional_deployable),
+    ("nb06", 2, lambda names, top: tuple(n for n in names if n.startswith("block") and _block_number(n) in
+                                         sorted({_block_number(m) for m in names if m.startswith("block")})[::-1][:top])),
+    ("nb07", 3, lambda b, d, units: (np.int64(b + sum((d + 1) * u for u in units)),
+                                     np.int64(len(units) * b + sum((d + 1) * u for u in units)))),
+    ("nb07", 4, lambda inputs_of, outputs: list(_dead(inputs_of, outputs))),
     ("nb02", 1, lambda n, k, s, p: int((n + 2 * p - k) / s + 1)),
     ("nb02", 6, _receptive_field_reversed),
     ("nb03", 4, lambda y, k: dict(enumerate(len(y) / (k * np.bincount(y))))),

@@ -14,6 +14,7 @@ from course_utils.checks import (
     Close,
     Exercise,
     IncorrectAnswer,
+    Shown,
     call_answer,
     describe_call,
 )
@@ -207,7 +208,7 @@ def _check_deployable(answer) -> str:
     mean, variance = 250_000.0, 80_000.0**2
     std = np.sqrt(variance)
     core = _test_core()
-    call = describe_call(answer, ("<core model>", mean, variance), {})
+    call = describe_call(answer, (Shown("<core model>"), mean, variance), {})
     model = call_answer(answer, core, mean, variance)
     if not isinstance(model, keras.Model):
         raise IncorrectAnswer(
