@@ -119,10 +119,16 @@ def plot_predicted_vs_true(y_true, y_pred, units: str = "", title: str | None = 
 
 
 def plot_residuals(y_true, y_pred, units: str = "", title: str | None = None):
-    """Plot residuals (prediction minus truth) against the true value, and their histogram.
+    """Plot residuals (prediction minus truth) against the prediction, and their histogram.
 
-    A good model's residuals scatter evenly around 0 whatever the true value; a slope or a
-    curve shows a bias the model has not learned away.
+    The residuals are plotted against the *prediction*, not the true value. Even the best
+    possible predictor, the conditional mean ``E[y | x]``, has residuals that slope downwards
+    against the true value: ``y`` is the prediction plus noise, so the largest true values are
+    partly those with large positive noise, under-predicted by construction (regression to the
+    mean). Against the prediction, that predictor's residuals average 0 at every value, so a
+    slope or a curve there is a bias the model could still remove (for example predictions that
+    are too spread out or not spread out enough), and a funnel means errors grow with the size
+    of the prediction.
 
     Parameters
     ----------
@@ -134,7 +140,8 @@ def plot_residuals(y_true, y_pred, units: str = "", title: str | None = None):
     Returns
     -------
     matplotlib.figure.Figure
-        Two axes: residuals versus true value (its first collection), and their histogram.
+        Two axes: residuals versus prediction (its first collection, points
+        ``(prediction, prediction - truth)``), and their histogram.
     """
     import matplotlib.pyplot as plt
 
@@ -143,9 +150,9 @@ def plot_residuals(y_true, y_pred, units: str = "", title: str | None = None):
     suffix = f" ({units})" if units else ""
     residuals = y_pred - y_true
     fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.4), layout="constrained")
-    left.scatter(y_true, residuals, s=8, alpha=0.5)
+    left.scatter(y_pred, residuals, s=8, alpha=0.5)
     left.axhline(0.0, color="0.3", linestyle="--")
-    left.set(xlabel=f"true{suffix}", ylabel=f"prediction - true{suffix}")
+    left.set(xlabel=f"predicted{suffix}", ylabel=f"prediction - true{suffix}")
     right.hist(residuals, bins=30)
     right.axvline(0.0, color="0.3", linestyle="--")
     right.set(xlabel=f"prediction - true{suffix}", ylabel="images")

@@ -61,13 +61,27 @@ def test_predicted_vs_true_draws_points_and_the_diagonal():
     assert ax.get_xlabel() == "true (%)" and ax.get_ylabel() == "predicted (%)"
 
 
-def test_residuals_are_prediction_minus_truth():
+def test_residuals_are_prediction_minus_truth_plotted_against_the_prediction():
     y_true, y_pred = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 2.5])
-    fig = plot_residuals(y_true, y_pred, title="r")
+    fig = plot_residuals(y_true, y_pred, units="%", title="r")
     left, right = fig.axes
-    np.testing.assert_allclose(left.collections[0].get_offsets(), [[1, 0.5], [2, 0], [3, -0.5]])
+    np.testing.assert_allclose(left.collections[0].get_offsets(), [[1.5, 0.5], [2, 0], [2.5, -0.5]])
+    assert left.get_xlabel() == "predicted (%)" and left.get_ylabel() == "prediction - true (%)"
     assert sum(patch.get_height() for patch in right.patches) == 3
     assert fig.get_suptitle() == "r"
+
+
+def test_residuals_of_the_ideal_predictor_show_no_slope():
+    # y = E[y | x] + noise, and the ideal prediction E[y | x]: its residuals slope by about
+    # -Var(noise) / Var(y) = -0.5 against the true value (regression to the mean), and by 0
+    # against the prediction, which is what the plot shows.
+    rng = np.random.default_rng(0)
+    ideal = rng.normal(0.0, 1.0, 20_000)
+    y_true = ideal + rng.normal(0.0, 1.0, ideal.size)
+    fig = plot_residuals(y_true, ideal)
+    shown_x, shown_residual = fig.axes[0].collections[0].get_offsets().T
+    assert abs(np.polyfit(shown_x, shown_residual, 1)[0]) < 0.03
+    assert np.polyfit(y_true, ideal - y_true, 1)[0] < -0.45  # what plotting against truth showed
 
 
 @pytest.mark.parametrize("plot", [plot_predicted_vs_true, plot_residuals])
