@@ -51,6 +51,9 @@ _CROSS_CORRELATION_MISTAKES = [
     (lambda image, kernel: _reference_cross_correlate(image, kernel[::-1, ::-1]),
      "you flipped the kernel. That is the textbook convolution; Keras's Conv2D (like every "
      "deep-learning library) computes cross-correlation: no flip."),
+    (lambda image, kernel: _reference_cross_correlate(image, kernel[::-1]),
+     "kernel[::-1] turns the kernel upside down (and only that); cross-correlation uses the "
+     "kernel as it is: no flip."),
     (_padded_same,
      "you padded the image to keep its size. A 'valid' result uses no padding: it has shape "
      "(H - kh + 1, W - kw + 1)."),
@@ -139,6 +142,7 @@ _MAX_POOL_MISTAKES = [
     (lambda f, s: _pool_with(f, s, np.mean), "you averaged each window; max pooling keeps the largest value."),
     (lambda f, s: _pool_with(f, s, np.min), "you kept each window's smallest value; max pooling keeps the largest."),
     (lambda f, s: _pool_with(f, s, np.median), "you took each window's median; max pooling keeps the largest value."),
+    (lambda f, s: _pool_with(f, s, np.sum), "you summed each window; max pooling keeps the largest value."),
     (lambda f, s: _pool_with(f, s, np.max, out_shape=(-(-f.shape[0] // s), -(-f.shape[1] // s))),
      "you kept the partial windows at the edges. Keras's default 'valid' pooling drops rows "
      "and columns that do not fill a whole window: H // size by W // size outputs."),
@@ -204,6 +208,7 @@ _STACKED_FIELD_MISTAKES = [
     (lambda layers, k: k + layers * (k - 1),
      "you counted the first layer twice: begin with 1 pixel, not with kernel_size, before "
      "adding kernel_size - 1 per layer."),
+    (lambda layers, k: 1 + 2 * layers, "that holds for 3x3 kernels only; use kernel_size: 1 + num_layers * (kernel_size - 1)."),
     (lambda layers, k: 1 + k * (layers - 1),
      "the arguments are the other way round: num_layers first, then kernel_size."),
 ]

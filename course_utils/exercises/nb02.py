@@ -267,6 +267,9 @@ _RECEPTIVE_FIELD_MISTAKES = [
     (lambda layers: _field_backwards_forwards(layers),
      "field = field * stride + (kernel_size - 1) is the formula for walking from the output back "
      "to the input; going forwards, keep the jump: field += (k - 1) * jump, then jump *= stride."),
+    (lambda layers: 1 + sum((k - 1) * s for k, s in layers),
+     "a layer widens the field by (k - 1) times the jump, the product of the strides of the "
+     "layers BEFORE it, not by its own stride."),
     (lambda layers: _field_loop(layers[:-1]) if layers else 1,
      "the last layer widens the field too: loop over every layer."),
     (_field_from_first_layer,
@@ -374,6 +377,8 @@ _SUMMARY_PARAM_MISTAKES = {
         (3 * 3 * 32 * 64 + 64, "that is a standard Conv2D's count; SeparableConv2D has "
          "3 * 3 * 32 (depthwise) + 32 * 64 + 64 (pointwise)."),
         (3 * 3 * 32 + 32 * 64, "you left out the pointwise biases of SeparableConv2D: + 64."),
+        (3 * 3 * 32 * 64 + 32 * 64 + 64, "the depthwise step has one 3 x 3 kernel per input "
+         "channel (3 * 3 * 32), not one per filter."),
     ],
     "GlobalAveragePooling2D": [],
     "Dense": [

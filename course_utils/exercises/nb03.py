@@ -198,6 +198,8 @@ _HUBER_MISTAKES = [
      "compare |error| with delta, not the error itself: a large negative error belongs to "
      "the linear part too."),
     (lambda e, d: 0.5 * e**2, "beyond |error| = delta the loss grows linearly, not quadratically."),
+    (lambda e, d: np.where(np.abs(e) <= d, _reference_huber(e, d), d * (np.abs(e) - d)),
+     "the linear part subtracts 0.5 * delta, not delta: delta * (|error| - 0.5 * delta)."),
     (lambda e, d: np.where(np.abs(e) <= d, _reference_huber(e, d), np.abs(e)),
      "the linear part is delta * (|error| - 0.5 * delta), not |error|: it must meet the "
      "quadratic part at |error| = delta."),

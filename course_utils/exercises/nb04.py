@@ -146,6 +146,8 @@ _MAE_MISTAKES = [
      "that is the root mean squared error; the MAE averages the absolute errors."),
     (lambda y, p, scaler: ((scaler.inverse_transform(p)[:, 0] - y) ** 2).mean(),
      "that is the mean squared error; the MAE averages the absolute errors."),
+    (lambda y, p, scaler: np.abs(scaler.inverse_transform(p)[:, 0] - y).sum(),
+     "you summed the absolute errors; the MAE is their mean."),
     (lambda y, p, scaler: np.median(np.abs(scaler.inverse_transform(p)[:, 0] - y)),
      "that is the median absolute error; the MAE is the mean."),
     (lambda y, p, scaler: (scaler.inverse_transform(p)[:, 0] - y).mean(),
@@ -185,13 +187,14 @@ def _test_core():
     """A small trained-looking core: biases and a nonlinearity, so the order of steps shows.
 
     With a linear core without bias, core(x / 255) = core(x) / 255 and rescaling after the
-    core would pass; here every wrong order gives its own numbers.
+    core would pass; here every wrong order gives its own numbers. ReLU rather than tanh: a
+    saturating unit would give raw pixels and pixels times 255 the same output.
     """
     import keras
 
     inputs = keras.Input(shape=(4, 4, 3))
     pooled = keras.layers.GlobalAveragePooling2D()(inputs)
-    hidden = keras.layers.Dense(3, activation="tanh", name="hidden")(pooled)
+    hidden = keras.layers.Dense(3, activation="relu", name="hidden")(pooled)
     output = keras.layers.Dense(1, name="output")(hidden)
     core = keras.Model(inputs, output, name="core")
     core.get_layer("hidden").set_weights(
@@ -255,6 +258,7 @@ def _check_deployable(answer) -> str:
          "you returned the core model as it is; wrap it: Rescaling(1 / 255) before it and the "
          "inverse Normalization after it."),
         (run(core, pixels / 256.0) * std + mean, "Rescaling(1 / 255): pixel 255 must become exactly 1."),
+        (run(core, pixels * 255.0) * std + mean, "Rescaling multiplies by its scale: Rescaling(1 / 255), not Rescaling(255)."),
         (core_on_unit * variance + mean,
          "the inverse multiplies by the standard deviation, sqrt(variance), not by the variance."),
     ]  # fmt: skip

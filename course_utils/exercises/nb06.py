@@ -150,6 +150,8 @@ _TOP_BLOCKS_MISTAKES = [
     (lambda names, top: [n for n in names if n.startswith("block")][-7 * top:] if top else [], _FIXED_BLOCK_SIZE),
     (lambda names, top: (lambda b: b[len(b) - 7 * top :] if top else [])([n for n in names if n.startswith("block")]),
      _FIXED_BLOCK_SIZE),
+    (lambda names, top: [n for n in _top_with(names, top) if "pool" not in n],
+     "the pooling layer belongs to its block too: return every layer whose name starts with a top block."),
     (lambda names, top: list(names)[-top:] if top else [],
      "top_blocks counts blocks, not layers: take every layer of the last top_blocks blocks."),
     (lambda names, top: [n for n in names if n.startswith(f"block{top}")],

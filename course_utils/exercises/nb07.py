@@ -31,6 +31,8 @@ _STANDARDISE_MISTAKES = [
      "you divided by the variance; divide by the standard deviation, its square root."),
     (lambda values, train: (train - values.mean()) / values.std(),
      "the arguments are the other way round: standardise `values` with the statistics of `train_values`."),
+    (lambda values, train: (values - values.mean()) / train.std(),
+     "take the mean from train_values too, not from values."),
     (lambda values, train: (values - train.mean()) / values.std(),
      "take the standard deviation from train_values too, not from values."),
     (lambda values, train: (values - np.median(train)) / np.std(train), "subtract the mean of train_values, not its median."),
