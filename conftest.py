@@ -47,6 +47,24 @@ _REPORTED_PACKAGES = (
 _notebook_seconds: dict[str, float] = defaultdict(float)
 
 
+def _other_pythons_line() -> str | None:
+    """What `course.py check-pythons` proved before this run (CI sets COURSE_PYTHONS_REPORT)."""
+    report = os.environ.get("COURSE_PYTHONS_REPORT")
+    if not report:
+        return None
+    try:
+        proved = json.loads(Path(report).read_text())
+    except (OSError, ValueError) as err:
+        return f"other Pythons: no report at {report} ({type(err).__name__})"
+    if not proved.get("others"):
+        return f"other Pythons: none found besides {proved.get('main')}"
+    return "other Pythons, each a fresh set-up + unit tests + notebooks 01-02: " + "; ".join(
+        f"{o['python']} {'passed' if o['passed'] else 'FAILED'} ({o['summary']}, "
+        f"set-up {o['setup_seconds']:.0f} s, tests {o.get('test_seconds', 0):.0f} s)"
+        for o in proved["others"]
+    )
+
+
 def pytest_report_header(config):
     versions = []
     for name in _REPORTED_PACKAGES:
@@ -64,6 +82,7 @@ def pytest_report_header(config):
             if os.environ.get("COURSE_TEST_NETNS") == "on"
             else "not cut off; the in-process offline guard refuses connections"
         ),
+        *filter(None, [_other_pythons_line()]),
     ]
 
 

@@ -1,8 +1,8 @@
 """Measure the course on this machine and print a table; also write it to benchmarks/results/.
 
-    python3.11 course.py benchmark                 # everything
-    python3.11 course.py benchmark --skip-setup    # without the clean-clone set-up timing
-    python3.11 course.py benchmark --notebooks 01 05
+    python3 course.py benchmark                 # everything
+    python3 course.py benchmark --skip-setup    # without the clean-clone set-up timing
+    python3 course.py benchmark --notebooks 01 05
 
 What it measures, one run each (numbers vary by a few percent between runs):
 
@@ -11,7 +11,7 @@ What it measures, one run each (numbers vary by a few percent between runs):
 * training throughput of each notebook's main model: every ``Model.fit`` in the notebook is
   timed (by a cell injected into the in-memory copy; the file is not touched) and the fit that
   saw the most images is reported, in images per second;
-* set-up time from a clean clone (``git clone`` + ``python3.11 course.py setup``), and the
+* set-up time from a clean clone (``git clone`` + ``python3 course.py setup``), and the
   time of a second, up-to-date set-up;
 * the slope data generator against the question's matplotlib generator, on the same number
   of images (``data_scripts/benchmark_slope_generator.py``, which checks its 20x budget)

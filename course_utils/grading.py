@@ -1,6 +1,6 @@
 """Grade submitted student notebooks: run each one in a sandboxed kernel, report every exercise.
 
-Command line (also ``python3.11 course.py grade``)::
+Command line (also ``python3 course.py grade``)::
 
     python -m course_utils.grading SUBMISSION.ipynb [...] [--out grades] [--release PATH]
         [--time-limit 300] [--memory-limit-gb 8]

@@ -106,7 +106,7 @@ def course_scale() -> float:
     """The learner's scale factor for data and epochs: ``COURSE_SCALE``, default 1.
 
     The default runs every notebook within its time budget on a 2-core laptop CPU. A learner
-    with time to spare starts JupyterLab with ``python3.11 course.py lab --scale 4`` (or sets
+    with time to spare starts JupyterLab with ``python3 course.py lab --scale 4`` (or sets
     ``COURSE_SCALE=4``) for a fuller run. Values below 1 are refused: the default is already
     the smallest run whose results the notebooks assert.
     """

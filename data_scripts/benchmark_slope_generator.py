@@ -32,7 +32,7 @@ try:
 except ModuleNotFoundError as error:  # course_utils and numpy come with the course's venv
     raise SystemExit(
         f"{error}. Run this script with the course's environment: "
-        "`python3.11 course.py setup`, then `.venv/bin/python data_scripts/benchmark_slope_generator.py ...`."
+        "`python3 course.py setup`, then `.venv/bin/python data_scripts/benchmark_slope_generator.py ...`."
     ) from None
 
 

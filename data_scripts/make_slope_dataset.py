@@ -35,7 +35,7 @@ try:
 except ModuleNotFoundError as error:  # course_utils and numpy come with the course's venv
     raise SystemExit(
         f"{error}. Run this script with the course's environment: "
-        "`python3.11 course.py setup`, then `.venv/bin/python data_scripts/make_slope_dataset.py ...`."
+        "`python3 course.py setup`, then `.venv/bin/python data_scripts/make_slope_dataset.py ...`."
     ) from None
 
 TEMP_SUFFIX = ".partial"

@@ -119,6 +119,7 @@ def _pretrain(out: Path) -> dict:
     return json.loads((out / "patterns_backbone.json").read_text())
 
 
+@pytest.mark.slow  # two pretraining runs, ~30 s
 def test_pretraining_is_deterministic_and_its_output_loads(tmp_path):
     first, second = _pretrain(tmp_path / "a"), _pretrain(tmp_path / "b")
     assert first["weights_sha256"] == second["weights_sha256"]

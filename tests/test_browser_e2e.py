@@ -30,6 +30,9 @@ import nbformat
 import pytest
 from lab_server_tools import IS_POSIX, course_module, free_port, stop_server
 
+# Starts servers, browsers, kernels or whole pytest runs: `course.py check-pythons` leaves it out.
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "02_shape_arithmetic.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -23,6 +23,9 @@ import pytest
 
 from course_utils import setup_notebook
 
+# Starts servers, browsers, kernels or whole pytest runs: `course.py check-pythons` leaves it out.
+pytestmark = pytest.mark.integration
+
 TOLERANCE = 1e-6  # relative; the stated reproducibility of a re-run on the same machine
 
 

@@ -21,6 +21,9 @@ import pytest
 
 from course_utils import grading
 
+# Starts servers, browsers, kernels or whole pytest runs: `course.py check-pythons` leaves it out.
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_02 = ROOT / "solutions" / "02_shape_arithmetic.ipynb"
 RELEASE_02 = ROOT / "notebooks" / "02_shape_arithmetic.ipynb"

@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 from lab_server_tools import IS_POSIX, course_module, free_port, stop_server
 
+# Starts servers, browsers, kernels or whole pytest runs: `course.py check-pythons` leaves it out.
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60  # seconds; the server usually answers within a few
 

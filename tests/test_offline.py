@@ -26,6 +26,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+# Starts servers, browsers, kernels or whole pytest runs: `course.py check-pythons` leaves it out.
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parent.parent
 GUARD_FILE = ROOT / "tests" / "offline_guard" / "sitecustomize.py"
 DATA_SCRIPTS = sorted((ROOT / "data_scripts").glob("*.py"))
