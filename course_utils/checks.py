@@ -36,6 +36,7 @@ import copy
 import enum
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -307,14 +308,15 @@ class Comparison:
         Parameters
         ----------
         inputs : iterable of tuples
-            The arguments of each call. The answer gets copies; an answer that changes its
-            arguments is told so (unless the copies compare equal afterwards).
+            The arguments of each call. The answer gets copies; an answer that changes them is
+            told so, naming the argument.
         reference : callable
             ``reference(*args)`` is the expected result.
         mistakes : list of (callable, str) pairs
             Each known mistake written as a wrong function of the same arguments, with the
-            explanation a learner who made it is shown. A wrong function may return
-            raise: the mistake then matches an answer that raises the same kind of exception.
+            explanation a learner who made it is shown. Several functions may share one
+            explanation (one mistake, spelled in several ways). A wrong function that raises
+            on an input matches an answer that raises the same kind of exception there.
         shown : callable, optional
             ``shown(*args)`` gives the arguments as shown in messages (e.g. a short description
             of a large array).
@@ -413,8 +415,11 @@ def _show_expected(expected: Any) -> str:
 
 
 def _wrong_value(wrong_function: Callable, args: tuple) -> Any:
+    """What the mistake gives on ``args``, quietly: its warnings are not the learner's."""
     try:
-        return wrong_function(*_copy(args))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return wrong_function(*_copy(args))
     except Exception as err:  # noqa: BLE001 - the mistake raises on this input
         return _Raised(type(err))
 

@@ -1262,3 +1262,20 @@ def test_at_least_four_in_five_of_our_own_wrong_answers_are_named(answers):
     share = len(named) / len(answers)
     print(f"wrong answers: {len(answers)}, named: {len(named)} ({share:.0%})")
     assert share >= 0.8, f"only {len(named)} of {len(answers)} named"
+
+
+@pytest.mark.parametrize("module, exercise", ALL_EXERCISES, ids=[f"{m}-{e.number}" for m, e in ALL_EXERCISES])
+def test_checking_the_reference_solution_prints_no_warning(module, exercise):
+    # The check runs the named mistakes too (dividing by a zero standard deviation, ...): their
+    # warnings must not reach the learner's notebook under a correct answer.
+    import warnings
+
+    import keras
+
+    namespace = {"np": np, "math": math, "keras": keras}
+    exec(exercise.solution_code, namespace)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = exercise.evaluate(namespace[exercise.answer_name])
+    assert result.status is Status.CORRECT, result.message
+    assert not caught, [str(w.message) for w in caught]
