@@ -26,7 +26,9 @@ import course_utils.exercises as exercises_package
 from course_utils.checks import Exact, Exercise, Status, exercises_in
 
 NOTEBOOK_MODULES = [
-    f"{exercises_package.__name__}.{info.name}" for info in pkgutil.iter_modules(exercises_package.__path__)
+    f"{exercises_package.__name__}.{info.name}"
+    for info in pkgutil.iter_modules(exercises_package.__path__)
+    if not info.name.startswith("_")  # helpers shared by the notebooks' modules
 ]
 ALL_EXERCISES = [
     (module.rsplit(".", 1)[1], exercise)
@@ -457,9 +459,11 @@ NAMED_MISTAKES = [
     ("nb01", 3, lambda n, k: k + n * (k - 1), "counted the first layer twice"),
     ("nb01", 3, lambda n, k: 1 + k * (n - 1), "the other way round"),
     # 01: 4 a digit classifier
-    ("nb01", 4, lambda: None, "without `return model`"),
+    ("nb01", 4, lambda: None, "without `return model`"),  # also what `return model.compile(...)` gives
     ("nb01", 4, lambda: _digit_model(*_conv_block(), _dense(), input_shape=(8, 8)), "keras.Input(shape=(8, 8, 1))"),
     ("nb01", 4, lambda: _digit_model(*_conv_block(), _dense(1)), "one probability per digit"),
+    ("nb01", 4, lambda: _digit_model(__import__("keras").layers.Conv2D(8, 3, activation="relu"), _dense()),
+     "Dense works on the last axis only"),
     ("nb01", 4, lambda: _digit_model(__import__("keras").layers.Flatten(), _dense()), "no Conv2D layer"),
     ("nb01", 4, lambda: _digit_model(*_conv_block(), _dense(activation=None)), "not probabilities"),
     ("nb01", 4, lambda: _digit_model(*_conv_block(), _dense(256, "relu"), _dense()), "stay under 20,000"),
@@ -577,6 +581,8 @@ NAMED_MISTAKES = [
     ("nb04", 1, lambda y_train, y: (y - np.mean(y_train)) / np.std(y), "take the standard deviation from y_train"),
     ("nb04", 1, lambda y_train, y: (y - np.mean(y)) / np.std(y_train), "take the mean from y_train"),
     ("nb04", 1, lambda y_train, y: (y_train - np.mean(y_train)) / np.std(y_train), "you standardised y_train"),
+    ("nb04", 1, lambda y_train, y: (y - np.mean(y_train)) / np.ptp(y_train), "not by its range"),
+    ("nb04", 1, lambda y_train, y: (y_train - np.mean(y)) / np.std(y), "the other way round"),
     ("nb04", 1, lambda y_train, y: _in_place(y, lambda a: (a.__isub__(y_train.mean()), a.__itruediv__(y_train.std()))),
      "in place"),
     # 04: 2 unstandardise
@@ -705,12 +711,15 @@ NAMED_MISTAKES += [
     ("nb06", 4, lambda pixels: 1 - np.asarray(pixels) / 127.5, "sign is flipped"),
     ("nb06", 4, lambda pixels: _in_place(pixels, lambda a: (a.__itruediv__(127.5), a.__isub__(1))), "in place"),
     # 07: 1 standardise with training statistics
-    ("nb07", 1, lambda values, train: (values - values.mean()) / values.std(), "statistics of `values`"),
+    ("nb07", 1, lambda values, train: (values - values.mean()) / values.std(), "of `values` itself"),
     ("nb07", 1, lambda values, train: (values - train.mean()) / train.std(ddof=1), "ddof=1"),
     ("nb07", 1, lambda values, train: values - np.mean(train), "only subtracted the mean"),
     ("nb07", 1, lambda values, train: (values - np.mean(train)) / np.var(train), "divided by the variance"),
     ("nb07", 1, lambda values, train: (train - np.mean(values)) / np.std(values), "the other way round"),
     ("nb07", 1, lambda values, train: (values - train.min()) / (train.max() - train.min()), "min-max"),
+    ("nb07", 1, lambda values, train: values / np.std(train), "subtract the training mean"),
+    ("nb07", 1, lambda values, train: (values - np.mean(train)) / np.sqrt(np.mean(np.square(train))), "root mean square"),
+    ("nb07", 1, lambda values, train: (train - np.mean(train)) / np.std(train), "you standardised train_values"),
     ("nb07", 1, lambda values, train: (values - np.mean(train)) / np.std(values), "standard deviation from train_values"),
     ("nb07", 1, lambda values, train: _in_place(values, lambda a: (a.__isub__(np.mean(train)), a.__itruediv__(
         np.std(train)))), "in place"),

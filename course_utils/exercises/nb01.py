@@ -282,12 +282,19 @@ def _check_build_digit_classifier(answer) -> str:
     if not isinstance(model, keras.Model):
         raise IncorrectAnswer(
             f"{call} returned {type(model).__name__}, not a keras.Model."
-            + (" Did the function end without `return model`?" if model is None else "")
+            + (" Did the function end without `return model`? (model.compile(...) returns None: "
+               "compile first, then return the model.)" if model is None else "")
         )
     if tuple(model.input_shape) != (None, 8, 8, 1):
         raise IncorrectAnswer(
             f"{call}: the model's input shape is {model.input_shape}; start it with "
             "keras.Input(shape=(8, 8, 1)), one channel of 8 x 8 pixels."
+        )
+    if len(model.output_shape) > 2 and model.output_shape[-1] == 10:
+        raise IncorrectAnswer(
+            f"{call}: the output shape is {model.output_shape}: Dense works on the last axis only, "
+            "so it gave ten numbers per pixel. Put Flatten() (or GlobalAveragePooling2D()) before "
+            "the last Dense layer."
         )
     if tuple(model.output_shape) != (None, 10):
         raise IncorrectAnswer(

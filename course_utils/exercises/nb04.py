@@ -18,33 +18,14 @@ from course_utils.checks import (
     call_answer,
     describe_call,
 )
+from course_utils.exercises._standardise import standardise_mistakes
 from course_utils.scaling import LabelScaler
 
 
-_STANDARDISE_MISTAKES = [
-    (lambda y_train, y: (y - y.mean()) / y.std(),
-     "you used the mean and standard deviation of `y` itself. Take them from `y_train` only: "
-     "the test labels must not shape the scaling (that is leakage)."),
-    (lambda y_train, y: (y - y_train.mean()) / y_train.std(ddof=1),
-     "you divided by the sample standard deviation (ddof=1). Use np.std's default (ddof=0), "
-     "as scikit-learn's StandardScaler and the course's LabelScaler do."),
-    (lambda y_train, y: y - y_train.mean(), "you only subtracted the mean; also divide by the standard deviation."),
-    (lambda y_train, y: (y - y_train.mean()) / y_train.var(),
-     "you divided by the variance; divide by the standard deviation, its square root."),
-    (lambda y_train, y: (y - y_train.min()) / (y_train.max() - y_train.min()),
-     "that is min-max scaling to [0, 1]; standardising subtracts the mean and divides by the "
-     "standard deviation."),
-    (lambda y_train, y: y / y_train.std(), "subtract the training mean before dividing."),
-    (lambda y_train, y: (y - np.median(y_train)) / y_train.std(), "subtract the mean of y_train, not its median."),
-    (lambda y_train, y: (y - y_train.mean()) / np.sqrt(np.mean(y_train**2)),
-     "the standard deviation is measured around the mean: y_train.std(), not the root mean square of y_train."),
-    (lambda y_train, y: (y - y_train.mean()) / y.std(),
-     "take the standard deviation from y_train too, not from y: both statistics come from training."),
-    (lambda y_train, y: (y - y.mean()) / y_train.std(),
-     "take the mean from y_train too, not from y: both statistics come from training."),
-    (lambda y_train, y: (y_train - y_train.mean()) / y_train.std(),
-     "you standardised y_train; return y standardised (with y_train's statistics)."),
-]  # fmt: skip
+_STANDARDISE_MISTAKES = standardise_mistakes(
+    target="y", train="y_train", train_first=True,
+    ddof_users="scikit-learn's StandardScaler and the course's LabelScaler"
+)
 
 
 def _check_standardise(answer) -> str:

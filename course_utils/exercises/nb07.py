@@ -12,36 +12,17 @@ from course_utils.checks import (
     IncorrectAnswer,
     short_repr,
 )
+from course_utils.exercises._standardise import standardise_mistakes
 
 # ------------------------------------------------------------------------------------------
 # Exercise 1: standardise with the training set's statistics
 # ------------------------------------------------------------------------------------------
 
 
-_STANDARDISE_MISTAKES = [
-    (lambda values, train: (values - values.mean()) / values.std(),
-     "you used the statistics of `values` itself. Test and new images must be scaled with "
-     "the training set's mean and standard deviation, or the same size would map to "
-     "different numbers in different sets."),
-    (lambda values, train: (values - train.mean()) / train.std(ddof=1),
-     "you used the sample standard deviation (ddof=1); use np.std(train_values), as Keras's "
-     "Normalization does."),
-    (lambda values, train: values - train.mean(), "you only subtracted the mean; also divide by the standard deviation."),
-    (lambda values, train: (values - train.mean()) / train.var(),
-     "you divided by the variance; divide by the standard deviation, its square root."),
-    (lambda values, train: (train - values.mean()) / values.std(),
-     "the arguments are the other way round: standardise `values` with the statistics of `train_values`."),
-    (lambda values, train: (values - values.mean()) / train.std(),
-     "take the mean from train_values too, not from values."),
-    (lambda values, train: (values - train.mean()) / values.std(),
-     "take the standard deviation from train_values too, not from values."),
-    (lambda values, train: (values - np.median(train)) / np.std(train), "subtract the mean of train_values, not its median."),
-    (lambda values, train: (values - np.mean(train)) / (np.max(train) - np.min(train)),
-     "divide by the standard deviation of train_values, not by its range."),
-    (lambda values, train: (values - train.min()) / (train.max() - train.min()),
-     "that is min-max scaling to [0, 1]; standardising subtracts the mean and divides by the "
-     "standard deviation."),
-]  # fmt: skip
+_STANDARDISE_MISTAKES = standardise_mistakes(
+    target="values", train="train_values", train_first=False,
+    ddof_users="Keras's Normalization and scikit-learn's StandardScaler"
+)
 
 
 def _check_standardise(answer) -> str:
