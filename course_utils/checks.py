@@ -251,6 +251,21 @@ class _Raised:
 
 
 @dataclass(frozen=True)
+class _Outcome:
+    """What the answer did on one input of a check."""
+
+    args: tuple
+    call: str
+    expected: Any
+    ok: bool
+    message: str | None  # why the answer is wrong on this input
+    raw: Any = None  # what the answer returned
+    got: Any = None  # the same, converted for comparing
+    error: BaseException | None = None  # what the answer raised
+    unconvertible: bool = False  # the answer returned something of the wrong kind
+
+
+@dataclass(frozen=True)
 class _Trial:
     """One input of a check: whether the answer was right and which mistakes it matched."""
 
@@ -338,29 +353,25 @@ class Comparison:
         inputs = [tuple(args) for args in inputs]
         if not inputs:
             raise ValueError("a check needs at least one input.")
-        trials = [self._trial(answer, args, reference, pairs, shown, note) for args in inputs]
-        if any(t.message is _NOT_ATTEMPTED for t in trials):
+        outcomes = [self._outcome(answer, args, reference, shown, note) for args in inputs]
+        if any(o.message is _NOT_ATTEMPTED for o in outcomes):
             raise _NotAttempted
-        failures = [t for t in trials if not t.ok]
-        if failures:
+        failures = [o for o in outcomes if not o.ok]
+        if failures:  # only now run the mistakes: a right answer costs no more than its own calls
+            trials = [self._trial(o, pairs) for o in outcomes]
             raise IncorrectAnswer(_with_mistake(failures[0].message, _name_mistake(trials)))
 
-    def _trial(self, answer, args, reference, pairs, shown, note) -> _Trial:
+    def _outcome(self, answer, args, reference, shown, note) -> _Outcome:
+        """Call the answer on copies of ``args`` and judge its result."""
         call = describe_call(answer, shown(*args) if shown else args, {})
         expected = reference(*args)
         copies = _copy(args)
-        matched, neutral = set(), set()
         try:
             raw = call_answer(answer, *copies)
         except _NotAttempted:
-            return _Trial(False, _NOT_ATTEMPTED, frozenset(), frozenset())
+            return _Outcome(args, call, expected, False, _NOT_ATTEMPTED)
         except IncorrectAnswer as err:
-            error = err.__cause__
-            for wrong_function, explanation in pairs:
-                wrong = _wrong_value(wrong_function, args)
-                if isinstance(wrong, _Raised) and isinstance(error, wrong.error):
-                    matched.add(explanation)
-            return _Trial(False, str(err), frozenset(matched), frozenset())
+            return _Outcome(args, call, expected, False, str(err), error=err.__cause__)
         changed = [
             i for i, (a, c) in enumerate(zip(args, copies, strict=True)) if a is not c and not _same_input(a, c)
         ]
@@ -374,26 +385,37 @@ class Comparison:
         try:
             got = self.convert(raw, call)
         except IncorrectAnswer as err:
-            for wrong_function, explanation in pairs:
-                if _safe_same(_equal_or_identical, raw, _wrong_value(wrong_function, args)):
-                    matched.add(explanation)
             message = f"{err} The expected value is {_show_expected(expected)}."
-            return _Trial(False, message, frozenset(matched), frozenset())
-        ok = _safe_same(self.same, got, expected)
+            return _Outcome(args, call, expected, False, message, raw=raw, unconvertible=True)
+        if _safe_same(self.same, got, expected):
+            return _Outcome(args, call, expected, True, None, raw=raw, got=got)
+        message = self.failure(call, got, expected) + (f" {note}" if note else "")
+        return _Outcome(args, call, expected, False, message, raw=raw, got=got)
+
+    def _trial(self, outcome: _Outcome, pairs) -> _Trial:
+        """Which known mistakes give what the answer gave on this input."""
+        matched, neutral = set(), set()
         for wrong_function, explanation in pairs:
-            wrong = _wrong_value(wrong_function, args)
+            wrong = _wrong_value(wrong_function, outcome.args)
+            if outcome.error is not None:  # the answer raised: so must the mistake
+                if isinstance(wrong, _Raised) and isinstance(outcome.error, wrong.error):
+                    matched.add(explanation)
+                continue
+            if outcome.unconvertible:  # a result of the wrong kind: the mistake returns the same
+                if _safe_same(_equal_or_identical, outcome.raw, wrong):
+                    matched.add(explanation)
+                continue
             if isinstance(wrong, _Raised):
                 continue
             try:  # a wrong function returns what a learner's would: compare it the same way
-                wrong = self.convert(wrong, call)
+                wrong = self.convert(wrong, outcome.call)
             except IncorrectAnswer:
                 pass
-            if _safe_same(self.same, wrong, expected):
+            if _safe_same(self.same, wrong, outcome.expected):
                 neutral.add(explanation)
-            elif _safe_same(self.same, got, wrong):
+            elif _safe_same(self.same, outcome.got, wrong):
                 matched.add(explanation)
-        message = None if ok else self.failure(call, got, expected) + (f" {note}" if note else "")
-        return _Trial(ok, message, frozenset(matched), frozenset(neutral - matched))
+        return _Trial(outcome.ok, outcome.message, frozenset(matched), frozenset(neutral - matched))
 
 
 _NOT_ATTEMPTED = "<not attempted>"
