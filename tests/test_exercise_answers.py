@@ -878,8 +878,10 @@ def test_every_exercise_has_at_least_four_named_mistakes_with_distinct_explanati
 # --- our own wrong answers, written as learners would, apart from the named mistakes above -------
 #
 # Each with the piece of explanation that names its mistake, or None where no named mistake fits
-# (then it must still be caught). Measured: every one is caught, and at least four in five are
-# named (the share is printed with -s).
+# (then it must still be caught). Against the first version of these checks (which named a
+# mistake on the first input where its value matched), 141 of these 143 were refused and 40 named
+# with their own mistake, 30 with another one. Now all are refused, 116 are named and none with
+# a wrong explanation; at least four in five must stay named (the share is printed with -s).
 
 
 OWN_WRONG_ANSWERS = [
@@ -1123,7 +1125,9 @@ def _deployable_layers(core, mean, variance, *, rescale, invert=True):
                              keras.layers.Normalization(mean=mean, variance=variance, invert=invert)])  # fmt: skip
 
 
-HELD_OUT_WRONG_ANSWERS = [  # written after the checks were tuned, and measured without changing them
+# Written after the checks had been tuned on OWN_WRONG_ANSWERS, then measured as they stood:
+# all 55 refused, 35 named. The mistakes they showed were added after that (44 named now).
+HELD_OUT_WRONG_ANSWERS = [
     ("nb01", 1, _loops_zeros_like, "integer type"),
     ("nb01", 1, lambda image, kernel: _loops_correlate(image, kernel, combine=lambda p, k: np.sum(p * k[::-1])), "upside down"),
     ("nb01", 2, lambda f, s: _pool_loops(f, s, np.sum), "summed each window"),
@@ -1265,6 +1269,8 @@ def test_own_wrong_answer_is_caught_and_named_where_a_mistake_fits(module, numbe
     assert FALLBACK_MESSAGE not in result.message, result.message
     if named is not None:
         assert named in result.message, result.message
+    else:  # no known mistake fits: better no explanation than one that sends the learner astray
+        assert "Likely mistake" not in result.message, result.message
 
 
 @pytest.mark.parametrize("answers", [OWN_WRONG_ANSWERS, HELD_OUT_WRONG_ANSWERS], ids=["own", "held-out"])
