@@ -1,0 +1,102 @@
+"""Cheap repeated trainings: one compiled model, restarted from given weights for every run.
+
+Comparing configurations over several seeds means many short trainings. Building and compiling
+a new Keras model for each one makes Keras trace a new training graph every time, which can
+cost as much as the training itself. Instead a notebook compiles one model per architecture,
+keeps the untrained weights each seed gives (:func:`initial_weights`), and puts the model back
+to them, with a fresh optimiser, before every run (:func:`restart`).
+
+>>> starts = initial_weights(build_model, seeds=(0, 1, 2))   # doctest: +SKIP
+>>> model = build_model(); model.compile(optimizer="adam", loss="mse")   # doctest: +SKIP
+>>> for seed in (0, 1, 2):   # doctest: +SKIP
+...     restart(model, starts[seed])
+...     keras.utils.set_random_seed(seed)   # the batch order
+...     model.fit(x, y, epochs=3, verbose=0)
+
+Keras is imported inside the functions, so importing this module does not start TensorFlow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_utils._validation import check_int
+
+__all__ = ["initial_weights", "restart"]
+
+
+def initial_weights(build, seeds) -> dict[int, list[np.ndarray]]:
+    """The untrained weights that each seed gives a freshly built model.
+
+    Parameters
+    ----------
+    build : callable
+        Called without arguments, returns a new built Keras model (for example
+        ``lambda: keras.Sequential([...])`` with a ``keras.Input`` first).
+    seeds : sequence of int
+        Each is passed to ``keras.utils.set_random_seed`` before ``build()`` is called.
+
+    Returns
+    -------
+    dict
+        ``{seed: model.get_weights()}``, in the order of ``seeds``.
+    """
+    if not callable(build):
+        raise TypeError(
+            f"build must be a function that returns a new model, got {build!r}; pass for "
+            "example lambda: slope_models.conv_model(32)."
+        )
+    if isinstance(seeds, str | bytes) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be a list of whole numbers such as (0, 1, 2), got {seeds!r}.")
+    seeds = [check_int(seed, "each seed", minimum=0, maximum=2**32 - 1) for seed in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty; pass at least one seed, e.g. (0, 1, 2).")
+    import keras
+
+    weights = {}
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        model = build()
+        if not hasattr(model, "get_weights"):
+            raise TypeError(f"build() must return a Keras model, got {type(model).__name__}.")
+        weights[seed] = model.get_weights()
+    return weights
+
+
+def restart(model, weights) -> None:
+    """Put a compiled model back to the start: these weights, and a fresh optimiser state.
+
+    The optimiser's step counter and its slots (Adam's moments, momentum) are set to zero, so a
+    learning-rate schedule starts again too; its learning rate is kept. The model is not traced
+    again, which is the point.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled model.
+    weights : list of ndarray
+        As returned by ``model.get_weights()`` (or by :func:`initial_weights`) for a model of
+        the same architecture.
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("model is not compiled; call model.compile(...) once before restarting it.")
+    if not isinstance(weights, list | tuple):
+        raise TypeError(
+            f"weights must be the list that model.get_weights() returns, got {type(weights).__name__}."
+        )
+    expected = [tuple(w.shape) for w in model.weights]
+    given = [tuple(np.shape(w)) for w in weights]
+    if given != expected:
+        raise ValueError(
+            f"weights do not fit this model: it has {len(expected)} weight arrays of shapes "
+            f"{expected[:3]}..., got {len(given)} of shapes {given[:3]}...; pass the weights of a "
+            "model with the same architecture."
+        )
+    model.set_weights(weights)
+    for variable in model.optimizer.variables:
+        if variable.name != "learning_rate":  # the step counter and the slots
+            variable.assign(keras.ops.zeros_like(variable))
