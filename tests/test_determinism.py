@@ -7,7 +7,7 @@ weights) must agree to a relative tolerance of 1e-6; on the same machine and thr
 are in fact identical. Two controls show the comparison can fail: another seed gives other
 numbers, and so does a set-up whose seeding is switched off.
 
-Then a whole notebook: 04 (two CNN trainings, a scaler, a saved and reloaded model) executed
+Then a whole notebook: 04 (seeded CNN trainings over several seeds, a scaler, a saved and reloaded model) executed
 twice in fresh kernels must print the same numbers, to the same tolerance. Numbers from another
 machine (another CPU, other vectorised kernels) may differ in the last digits, which is why the
 notebooks assert thresholds rather than exact values.
@@ -113,7 +113,7 @@ def _printed_numbers(notebook_path: Path, workdir: Path) -> list[float]:
 
 
 def test_a_training_notebook_run_twice_prints_the_same_numbers(tmp_path):
-    """Notebook 04 (two CNN trainings, a scaler, a saved model) in two fresh kernels.
+    """Notebook 04 (seeded CNN trainings, a scaler, a saved model) in two fresh kernels.
 
     Every number it prints (errors in original units, scaler statistics, drift, predictions of the
     reloaded model; about 50) must agree to the same relative tolerance as above.
