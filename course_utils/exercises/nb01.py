@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.exercises import _keras_checks as kc
 from course_utils.checks import (
     ArrayClose,
     Exact,
@@ -239,31 +240,8 @@ exercise_3 = Exercise(
 )
 
 
-def _loss_of(model):
-    """(name, from_logits) of a compiled model's loss given as a string, an object or a function."""
-    loss = getattr(model, "loss", None)
-    if isinstance(loss, str):
-        return loss, False
-    config = {}
-    if hasattr(loss, "get_config"):
-        try:
-            config = loss.get_config() or {}
-        except Exception:  # noqa: BLE001 - a custom loss without a usable config
-            config = {}
-    name = getattr(loss, "name", None) or getattr(loss, "__name__", None)
-    return name, bool(config.get("from_logits", False))
-
-
-def _all_layers(model):
-    """The model's layers, with those of nested models."""
-    for layer in model.layers:
-        yield layer
-        if hasattr(layer, "layers"):
-            yield from _all_layers(layer)
-
-
-_SPARSE_CROSSENTROPY = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
-_CROSSENTROPY = {"categorical_crossentropy", "CategoricalCrossentropy"}
+_SPARSE_CROSSENTROPY = {"sparse_categorical_crossentropy"}
+_CROSSENTROPY = {"categorical_crossentropy"}
 
 
 def _check_build_digit_classifier(answer) -> str:
@@ -301,7 +279,7 @@ def _check_build_digit_classifier(answer) -> str:
             f"{call}: the output shape is {model.output_shape}; end with Dense(10, "
             "activation='softmax'), one probability per digit."
         )
-    conv_layers = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.Conv2D)]
+    conv_layers = [layer for layer in kc.all_layers(model) if isinstance(layer, keras.layers.Conv2D)]
     if not conv_layers:
         raise IncorrectAnswer(
             f"{call}: the model has no Conv2D layer, so it is not a convolutional network; put "
@@ -324,7 +302,8 @@ def _check_build_digit_classifier(answer) -> str:
             f"{call} returned a model that is not compiled: call model.compile(optimizer='adam', "
             "loss='sparse_categorical_crossentropy', metrics=['accuracy']) before returning it."
         )
-    loss_name, from_logits = _loss_of(model)
+    loss = kc.describe_loss(model.loss)
+    loss_name, from_logits = loss.name, loss.from_logits
     if loss_name in _CROSSENTROPY:
         raise IncorrectAnswer(
             f"{call}: categorical_crossentropy wants one-hot labels, but the digit labels are "
@@ -333,7 +312,7 @@ def _check_build_digit_classifier(answer) -> str:
     if loss_name not in _SPARSE_CROSSENTROPY:
         raise IncorrectAnswer(
             f"{call}: compile the model with loss='sparse_categorical_crossentropy' (a "
-            f"classifier of integer labels 0-9); found loss {loss_name!r}."
+            f"classifier of integer labels 0-9); found loss {(model.loss if isinstance(model.loss, str) else loss_name)!r}."
         )
     if from_logits:
         raise IncorrectAnswer(
