@@ -633,16 +633,6 @@ NAMED_MISTAKES += [
     ("nb05", 1, lambda y: np.mean((y - np.median(y)) ** 2), "not the median"),
     ("nb05", 1, lambda y: sum((v - np.mean(y)) ** 2 for v in y), "summed the squared errors"),
     ("nb05", 1, lambda y: np.mean(np.abs(y - np.mean(y))), "mean absolute deviation"),
-    # 05: 2 flatten -> dense parameters
-    ("nb05", 2, lambda n, k, f, u: (n - k + 1) ** 2 * f * u, "left out the biases"),
-    ("nb05", 2, lambda n, k, f, u: (n * n * f + 1) * u, "shrinks the image"),
-    ("nb05", 2, lambda n, k, f, u: ((n - k + 1) ** 2 + 1) * u, "multiply by the number of filters"),
-    ("nb05", 2, lambda n, k, f, u: ((n - k) ** 2 * f + 1) * u, "not image_size - kernel_size."),
-    ("nb05", 2, lambda n, k, f, u: ((n - k + 1) * f + 1) * u, "side x side pixels"),
-    ("nb05", 2, lambda n, k, f, u: ((n - k + 1) ** 2 * f + 1) * u + k * k * f + f, "convolution's own parameters"),
-    ("nb05", 2, lambda n, k, f, u: (n - k + 1) ** 2 * f * (u + 1), "not one per flattened input"),
-    ("nb05", 2, lambda n, k, f, u: (n - k + 1) ** 2 * f * u + f, "not one per filter"),
-    ("nb05", 2, lambda n, k, f, u: ((n - k - 1) ** 2 * f + 1) * u, "(+ 1, not - 1)"),
     # 05: 3 circular error
     ("nb05", 3, lambda p, t: np.abs(np.asarray(p) - np.asarray(t)), "plain difference"),
     ("nb05", 3, lambda p, t: np.minimum(np.abs(np.subtract(p, t)) % 360, 360 - np.abs(np.subtract(p, t)) % 360),
@@ -792,6 +782,78 @@ NAMED_MISTAKES += [
     ("nb07", 1, lambda values, train: (values - np.mean(train)) / (np.max(train) - np.min(train)), "not by its range"),
     ("nb07", 3, lambda b, d, units: (b + sum((d + 1) * u for u in units), b * sum(units) + (d + 1) * sum(units)), "not one per output unit"),
     ("nb07", 4, _dead_without_outputs_walk, "fixed number of steps"),
+]  # fmt: skip
+
+
+# --- Keras exercises of notebooks 05-07 (issue 13) -----------------------------------------------
+
+def _grad_norms(model, images, labels, *, loss="mse", reshape=True, of="loss", bias=False, norm=None):
+    import tensorflow as tf
+
+    layers = [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
+    y = np.reshape(labels, (-1, 1)) if reshape else np.asarray(labels)
+    with tf.GradientTape(persistent=True) as tape:
+        predictions = model(images, training=True)
+        if of == "outputs":
+            value = tf.reduce_sum(predictions)
+        elif loss == "mae":
+            value = tf.reduce_mean(tf.abs(predictions - y))
+        elif loss == "sum":
+            value = tf.reduce_sum(tf.square(predictions - y))
+        else:
+            value = tf.reduce_mean(tf.square(predictions - y))
+    result = {}
+    for layer in layers:
+        g = tape.gradient(value, layer.kernel) if of != "weights" else layer.kernel
+        if bias:
+            g = tf.concat([tf.reshape(g, [-1]), tf.reshape(tape.gradient(value, layer.bias), [-1])], 0)
+        result[layer.name] = float(norm(np.asarray(g)) if norm else tf.norm(g))
+    return result
+
+
+def _slope_model(*, hidden="relu", scale=True, units=2, out=None, loss="mean_squared_error", optimizer=None, size=None,
+                 functional=False):
+    import keras
+
+    def build(image_size):
+        shape = size or (image_size, image_size, 1)
+        layers = [keras.layers.Rescaling(-1 / 255, offset=1.0)] if scale else []
+        layers += [keras.layers.Conv2D(4, 4, activation=hidden), keras.layers.Flatten(),
+                   keras.layers.Dense(64, activation=hidden), keras.layers.Dense(1000, activation=hidden),
+                   keras.layers.Dense(50, activation=hidden), keras.layers.Dense(units, activation=out)]
+        if functional:
+            inputs = keras.Input(shape=shape)
+            x = inputs
+            for layer in layers:
+                x = layer(x)
+            model = keras.Model(inputs, x)
+        else:
+            model = keras.Sequential([keras.Input(shape=shape), *layers])
+        model.compile(optimizer=optimizer() if optimizer else keras.optimizers.Adam(3e-3), loss=loss)
+        return model
+
+    return build
+
+
+NAMED_MISTAKES += [
+    # 05: 2 gradient norm per layer
+    ("nb05", 2, lambda m, x, y: _grad_norms(m, x, y, reshape=False), "broadcasts to an (N, N)"),
+    ("nb05", 2, lambda m, x, y: _grad_norms(m, x, y, of="weights"), "norm of each kernel itself"),
+    ("nb05", 2, lambda m, x, y: _grad_norms(m, x, y, loss="sum"), "summed the squared errors"),
+    ("nb05", 2, lambda m, x, y: _grad_norms(m, x, y, bias=True), "kernel and the bias together"),
+    ("nb05", 2, lambda m, x, y: _grad_norms(m, x, y, norm=lambda g: np.sum(g**2)), "that is the squared norm"),
+    ("nb05", 2, lambda m, x, y: _grad_norms(m, x, y, norm=lambda g: np.abs(g).mean()), "mean absolute gradient"),
+    ("nb05", 2, lambda m, x, y: _grad_norms(m, x, y, of="outputs"), "gradient of the model's outputs"),
+    ("nb05", 2, lambda m, x, y: _grad_norms(m, x, y, loss="mae"), "gradient of the mean absolute error"),
+    # 05: 6 repair the question's model
+    ("nb05", 6, lambda image_size: None, "without `return model`"),
+    ("nb05", 6, _slope_model(units=1), "wrong number of output units"),
+    ("nb05", 6, _slope_model(out="sigmoid"), "cannot go below 0"),
+    ("nb05", 6, _slope_model(hidden="sigmoid"), "saturate and pass almost no gradient"),
+    ("nb05", 6, _slope_model(scale=False), "raw 0-255 pixels"),
+    ("nb05", 6, _slope_model(loss="categorical_crossentropy"), "regression target"),
+    ("nb05", 6, _slope_model(size=(32, 32)), "Conv2D needs height, width and channels"),
+    ("nb05", 6, _slope_model(optimizer=lambda: __import__("keras").optimizers.SGD(0.001)), "SGD at this learning rate"),
 ]  # fmt: skip
 
 
@@ -986,10 +1048,6 @@ OWN_WRONG_ANSWERS = [
     ("nb05", 1, lambda y: np.mean(np.abs(y - np.mean(y))), "mean absolute deviation"),
     ("nb05", 1, lambda y: np.mean((y - np.mean(y)) ** 2) ** 0.5, "the standard deviation"),
     ("nb05", 1, lambda y: np.sum((y - np.mean(y)) ** 2) / (len(y) - 1), "ddof=1"),
-    ("nb05", 2, lambda n, k, f, u: ((n - k + 1) ** 2 * f) * u + f, "not one per filter"),
-    ("nb05", 2, lambda n, k, f, u: ((n - k - 1) ** 2 * f + 1) * u, "(+ 1, not - 1)"),
-    ("nb05", 2, lambda n, k, f, u: ((n // k) ** 2 * f + 1) * u, None),
-    ("nb05", 2, lambda n, k, f, u: (n - k + 1) ** 2 * f + u, None),
     ("nb05", 3, lambda p, t: np.abs(np.asarray(p) - np.asarray(t)) % 180, "can still be the long way round"),
     ("nb05", 3, lambda p, t: np.minimum(np.abs(np.subtract(p, t)), 360 - np.abs(np.subtract(p, t))), "period of 360"),
     ("nb05", 3, lambda p, t: np.min([np.abs(np.subtract(p, t)) % 180, 180 - np.abs(np.subtract(p, t)) % 180]), "np.min reduces"),
@@ -1086,6 +1144,27 @@ OTHER_RIGHT_ANSWERS = [  # right answers spelled unlike the reference: a check m
 ]  # fmt: skip
 
 
+# Issue 13's Keras exercises of notebooks 05-07: our own wrong answers and right answers spelled otherwise.
+OWN_WRONG_ANSWERS += [
+    ("nb05", 2, lambda m, x, y: {k: v**2 for k, v in _grad_norms(m, x, y).items()}, "that is the squared norm"),
+    ("nb05", 2, lambda m, x, y: {k: v * len(x) for k, v in _grad_norms(m, x, y).items()}, "summed the squared errors"),
+    ("nb05", 2, lambda m, x, y: list(_grad_norms(m, x, y).values()), None),
+    ("nb05", 2, lambda m, x, y: {k: v + 1 for k, v in _grad_norms(m, x, y).items()}, None),
+    ("nb05", 6, _slope_model(out="softmax"), "cannot go below 0"),
+    ("nb05", 6, _slope_model(hidden="tanh"), "saturate and pass almost no gradient"),
+    ("nb05", 6, _slope_model(units=3), "wrong number of output units"),
+    ("nb05", 6, _slope_model(scale=False, functional=True), "raw 0-255 pixels"),
+    ("nb05", 6, _slope_model(loss="binary_crossentropy"), "regression target"),
+]  # fmt: skip
+
+OTHER_RIGHT_ANSWERS += [
+    ("nb05", 2, lambda m, x, y: {k: np.float32(v) for k, v in _grad_norms(m, x, y).items()}),
+    ("nb05", 6, _slope_model(functional=True, loss=__import__("keras").losses.MeanSquaredError())),
+    ("nb05", 6, _slope_model(out="tanh", loss=__import__("keras").losses.mean_squared_error)),
+    ("nb05", 6, _slope_model(optimizer=lambda: __import__("keras").optimizers.Adam())),
+]  # fmt: skip
+
+
 def _loops_zeros_like(image, kernel):
     kh, kw = kernel.shape
     out = np.zeros_like(image[: image.shape[0] - kh + 1, : image.shape[1] - kw + 1])
@@ -1171,8 +1250,6 @@ HELD_OUT_WRONG_ANSWERS = [
     ("nb04", 4, lambda core, mean, variance: _deployable_layers(core, mean, variance, rescale=255.0), "not Rescaling(255)"),
     ("nb05", 1, lambda y: ((y - y.mean()) ** 2).sum() / (len(y) - 1), "ddof=1"),
     ("nb05", 1, lambda y: np.var(y) ** 0.5, "the standard deviation"),
-    ("nb05", 2, lambda n, k, f, u: (n - k) ** 2 * f * u + u, "not image_size - kernel_size."),
-    ("nb05", 2, lambda n, k, f, u: n**2 * f * u, None),
     ("nb05", 3, lambda p, t: (lambda d: np.where(d > 90, 180 - d, d))(np.abs(np.asarray(p) - np.asarray(t))),
      "angles may lie outside"),
     ("nb05", 4, lambda a: np.stack([np.cos(2 * np.asarray(a)), np.sin(2 * np.asarray(a))], 1), "expect radians"),
@@ -1205,7 +1282,6 @@ HELD_OUT_RIGHT_ANSWERS = [
     ("nb04", 3, lambda y, p, s: np.mean(np.abs(s.inverse_transform(p).squeeze() - y))),
     ("nb04", 4, lambda core, mean, variance: _deployable_layers(core, mean, variance, rescale=1.0 / 255)),
     ("nb05", 1, lambda y: np.mean((y - y.mean()) ** 2)),
-    ("nb05", 2, lambda n, k, f, u: (n - k + 1) ** 2 * f * u + u),
     ("nb05", 3, lambda p, t: (lambda d: np.where(d > 90, 180 - d, d))(np.abs(np.asarray(p) - np.asarray(t)) % 180)),
     ("nb05", 4, lambda a: np.column_stack([np.cos(np.deg2rad(2 * np.asarray(a))), np.sin(np.deg2rad(2 * np.asarray(a)))])),
     ("nb05", 5, lambda e: np.degrees(np.arctan2(e[:, 1], e[:, 0])) / 2 % 180),
@@ -1290,7 +1366,9 @@ def test_checking_the_reference_solution_prints_no_warning(module, exercise):
 
     import keras
 
-    namespace = {"np": np, "math": math, "keras": keras}
+    import tensorflow as tf
+
+    namespace = {"np": np, "math": math, "keras": keras, "tf": tf}
     exec(exercise.solution_code, namespace)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
