@@ -82,18 +82,19 @@ def _fake_python(folder: Path, name: str, version: str | None) -> Path:
 def test_supported_pythons_are_found_on_path_and_in_pyenv_and_broken_shims_skipped(
     course, monkeypatch, tmp_path
 ):
+    # Versions no real Python has, so the Python running this test is never among them.
     bin_dir = tmp_path / "bin"
-    _fake_python(bin_dir, "python3.12", "3 12 4")
-    _fake_python(bin_dir, "python3.13", None)  # a pyenv shim for a version not selected
+    _fake_python(bin_dir, "python3.97", "3 97 4")
+    _fake_python(bin_dir, "python3.98", None)  # a pyenv shim for a version not selected
     pyenv = tmp_path / "pyenv"
-    real_313 = _fake_python(pyenv / "versions" / "3.13.1" / "bin", "python3.13", "3 13 1")
-    _fake_python(pyenv / "versions" / "3.13.0" / "bin", "python3.13", "3 13 0")  # older patch
-    _fake_python(pyenv / "versions" / "3.13.2t" / "bin", "python3.13", "3 13 2")  # free-threaded
+    real_398 = _fake_python(pyenv / "versions" / "3.98.1" / "bin", "python3.98", "3 98 1")
+    _fake_python(pyenv / "versions" / "3.98.0" / "bin", "python3.98", "3 98 0")  # older patch
+    _fake_python(pyenv / "versions" / "3.98.2t" / "bin", "python3.98", "3 98 2")  # free-threaded
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setenv("PYENV_ROOT", str(pyenv))
-    monkeypatch.setattr(course, "SUPPORTED_PYTHONS", ((3, 12), (3, 13)))
+    monkeypatch.setattr(course, "SUPPORTED_PYTHONS", ((3, 97), (3, 98)))
     found = course.find_supported_pythons()
-    assert found == {(3, 12): ([str(bin_dir / "python3.12")], (3, 12, 4)), (3, 13): ([str(real_313)], (3, 13, 1))}
+    assert found == {(3, 97): ([str(bin_dir / "python3.97")], (3, 97, 4)), (3, 98): ([str(real_398)], (3, 98, 1))}
 
 
 def test_an_unsupported_python_re_runs_course_py_under_a_supported_one(course, monkeypatch, capsys):
