@@ -67,3 +67,29 @@ def name_one_mistake(results: Sequence, cases: Sequence, mistakes, same: Callabl
         except Exception:  # noqa: BLE001,S112 - a wrong function that fails here matches nothing
             continue
     return found.pop() if len(found) == 1 else None
+
+
+def fit_and_predict(model, x_train, y_train, x_val, *, epochs: int, batch_size: int, seed: int, call: str):
+    """Train ``model`` briefly from a fixed seed, then its outputs on ``x_val`` (one eager call).
+
+    Unlike ``model.predict``, the eager call traces no graph: no retracing warnings in a
+    notebook that has predicted with many models before, and no tracing time.
+    """
+    import keras
+    import numpy as np
+
+    from course_utils.checks import IncorrectAnswer
+
+    keras.utils.set_random_seed(seed)
+    try:
+        model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)
+        outputs = model(x_val, training=False)
+    except Exception as err:
+        raise IncorrectAnswer(
+            f"training {call} on the check's data raised {type(err).__name__}: {str(err)[:300]}"
+        ) from err
+    if isinstance(outputs, dict):
+        return {name: np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64) for name, value in outputs.items()}
+    if isinstance(outputs, (list, tuple)):
+        return [np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64) for value in outputs]
+    return np.asarray(keras.ops.convert_to_numpy(outputs), dtype=np.float64)

@@ -12,8 +12,11 @@ from course_utils.checks import (
     Exercise,
     IncorrectAnswer,
     Shown,
+    call_answer,
+    describe_call,
     short_repr,
 )
+from course_utils.exercises._keras_fit_checks import answer_or_reference, fit_and_predict, reference_function  # noqa: F401
 
 # ------------------------------------------------------------------------------------------
 # Exercise 1: the same budget of gradient steps
@@ -204,7 +207,272 @@ exercise_2 = Exercise(
 
 
 # ------------------------------------------------------------------------------------------
-# Exercise 3: batch normalisation in inference mode
+# Exercises 3 and 4: the two phases of transfer learning as Keras code
+# ------------------------------------------------------------------------------------------
+
+CLASSES = 10
+TOP_BLOCK = [f"block3_{kind}{i}" for kind in ("conv", "bn", "relu") for i in (1, 2)] + ["block3_pool"]
+HEAD_TRAIN, HEAD_VAL, HEAD_EPOCHS, HEAD_THRESHOLD = 200, 300, 4, 0.25
+_DIGITS: list = []
+
+
+def _digit_data():
+    """Varied digits for the checks (their own seed): 200 to train, 300 held out."""
+    if not _DIGITS:
+        from course_utils import digits
+
+        data = digits.load_digit_images(varied=True, seed=1)
+        _DIGITS.extend([data.images[:HEAD_TRAIN], data.labels[:HEAD_TRAIN],
+                        data.images[1000:1000 + HEAD_VAL], data.labels[1000:1000 + HEAD_VAL]])  # fmt: skip
+    return _DIGITS
+
+
+def maps_backbone(trainable: bool = False):
+    """The course's pretrained backbone without its global pooling: 4 x 4 x 64 feature maps.
+
+    Like a ``keras.applications`` model with ``include_top=False`` and no ``pooling``.
+    """
+    import keras
+
+    from course_utils import backbone
+
+    pretrained = backbone.load_pretrained_backbone(trainable=trainable)
+    return keras.Model(pretrained.input, pretrained.get_layer("block3_pool").output, name="backbone")
+
+
+def _params(weights) -> int:
+    return sum(int(np.prod(w.shape)) for w in weights)
+
+
+def _bn_layers(backbone):
+    return [layer for layer in backbone.layers if type(layer).__name__ == "BatchNormalization"]
+
+
+_BN_TRAINING_MODE = (
+    "the top block's BatchNormalization layers are trainable. In Keras 3 the training=True of "
+    "fit reaches them even through backbone(inputs, training=False), so they normalise with "
+    "each batch's statistics and move the pretrained moving means. Keep them frozen (a frozen "
+    "BatchNormalization layer runs in inference mode): unfreeze only the other layers of the top block."
+)
+
+
+def _check_classifier_loss(model, call) -> None:
+    """Softmax with from_logits=False, or logits with from_logits=True; integer labels."""
+    from course_utils.exercises._keras_checks import compiled_loss, final_activation
+
+    activation = final_activation(model)
+    loss = compiled_loss(model)
+    if isinstance(loss, dict):
+        raise IncorrectAnswer(f"{call}: compile one loss, not one per output name.")
+    if loss.name == "categorical_crossentropy":
+        raise IncorrectAnswer(
+            f"{call}: categorical_crossentropy wants one-hot labels, but the digit labels are "
+            "integers 0-9: use loss='sparse_categorical_crossentropy'."
+        )
+    if loss.name != "sparse_categorical_crossentropy":
+        raise IncorrectAnswer(
+            f"{call}: compile with loss='sparse_categorical_crossentropy' (ten classes, integer "
+            f"labels); found loss {loss.name!r}."
+        )
+    if activation == "softmax" and loss.from_logits:
+        raise IncorrectAnswer(
+            f"{call}: the last layer applies softmax, but the loss has from_logits=True, so it "
+            "applies softmax a second time. Leave from_logits False (or drop the softmax)."
+        )
+    if activation == "linear" and not loss.from_logits:
+        raise IncorrectAnswer(
+            f"{call}: the last layer outputs logits (no activation), but the loss expects "
+            "probabilities (from_logits=False). Use activation='softmax', or from_logits=True."
+        )
+    if activation not in ("softmax", "linear"):
+        raise IncorrectAnswer(
+            f"{call}: the last layer applies {activation}; ten exclusive classes want "
+            "activation='softmax' (probabilities that sum to 1)."
+        )
+
+
+def _check_build_classifier(answer, seed: int = 0) -> str:
+    import keras
+
+    from course_utils.exercises._keras_checks import all_layers, as_model, parameter_counts
+
+    base = maps_backbone(trainable=True)  # the learner must freeze it
+    call = describe_call(answer, (Shown("<backbone>"), CLASSES), {})
+    keras.utils.set_random_seed(seed)
+    model = as_model(call_answer(answer, base, CLASSES), call)
+    if tuple(model.input_shape) != (None, 32, 32, 3):
+        raise IncorrectAnswer(f"{call}: the model's input shape is {model.input_shape}; take the backbone's, "
+                              "keras.Input(shape=backbone.input_shape[1:]).")  # fmt: skip
+    if len(model.output_shape) != 2:
+        raise IncorrectAnswer(
+            f"{call}: the output shape is {model.output_shape}: the Dense layer was applied to every "
+            "position of the feature maps. Pool them first: GlobalAveragePooling2D()."
+        )
+    if model.output_shape[-1] != CLASSES:
+        raise IncorrectAnswer(
+            f"{call}: the output shape is {model.output_shape}, the wrong number of output units: "
+            "one per class, Dense(num_classes)."
+        )
+    if base not in all_layers(model):
+        raise IncorrectAnswer(f"{call}: the model does not contain the backbone it was given; call "
+                              "backbone(inputs, training=False) inside it.")  # fmt: skip
+    if base.trainable_weights:
+        raise IncorrectAnswer(
+            f"{call}: the backbone is not frozen: {_params(base.trainable_weights):,} of its "
+            "parameters would be trained. Set backbone.trainable = False before compiling."
+        )
+    head_layers = [layer for layer in model.layers if layer is not base and not hasattr(layer, "layers")]
+    if any(type(layer).__name__ == "Flatten" for layer in head_layers):
+        trainable, _ = parameter_counts(model)
+        raise IncorrectAnswer(
+            f"{call}: the head flattens the 4 x 4 x 64 maps ({trainable:,} trainable parameters); "
+            "the task asks for global average pooling, one number per channel: "
+            "GlobalAveragePooling2D() instead of Flatten()."
+        )
+    _check_classifier_loss(model, call)
+    x, y, x_val, y_val = _digit_data()
+    outputs = fit_and_predict(model, x, y, x_val, epochs=HEAD_EPOCHS, batch_size=32, seed=seed, call=call)
+    accuracy = float(np.mean(np.argmax(outputs, axis=1) == y_val)) if np.ndim(outputs) == 2 else 0.0
+    if accuracy < HEAD_THRESHOLD:
+        raise IncorrectAnswer(
+            f"{call}: after {HEAD_EPOCHS} epochs on {HEAD_TRAIN} digits the accuracy on {HEAD_VAL} "
+            f"held-out digits is {accuracy:.2f}; the check asks for at least {HEAD_THRESHOLD} (chance "
+            "is 0.1). Compile with keras.optimizers.Adam(1e-2), as section 3's heads."
+        )
+    trainable, frozen = parameter_counts(model)
+    return (f"{trainable:,} trainable and {frozen:,} frozen parameters; held-out accuracy {accuracy:.2f} "
+            f"after {HEAD_EPOCHS} epochs on {HEAD_TRAIN} digits.")  # fmt: skip
+
+
+exercise_3 = Exercise(
+    3,
+    "a frozen backbone with a new head",
+    answer_name="build_classifier",
+    checker=_check_build_classifier,
+    hint=(
+        "Set backbone.trainable = False. Then inputs = keras.Input(shape=backbone.input_shape[1:]), "
+        "features = backbone(inputs, training=False), a GlobalAveragePooling2D and a Dense layer "
+        "with softmax; keras.Model(inputs, outputs). Compile with keras.optimizers.Adam(1e-2), "
+        "loss='sparse_categorical_crossentropy', metrics=['accuracy']."
+    ),
+    solution='''def build_classifier(backbone, num_classes):
+    """A compiled classifier: the frozen backbone in inference mode, pooling, a softmax head."""
+    backbone.trainable = False
+    inputs = keras.Input(shape=backbone.input_shape[1:])
+    features = backbone(inputs, training=False)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(pooled)
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-2),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model''',
+)
+
+
+def _check_fine_tuning(answer, seed: int = 0) -> str:
+    import keras
+
+    from course_utils.exercises._keras_checks import (
+        as_model,
+        optimizer_info,
+        parameter_counts,
+        trainable_changed_since_compile,
+    )
+
+    x, y, _, _ = _digit_data()
+    base = maps_backbone()
+    keras.utils.set_random_seed(seed)
+    model = reference_function(exercise_3)(base, CLASSES)  # an exercise-3 model, as the learner's would be
+    learning_rate = 1e-4
+    call = describe_call(answer, (Shown("<phase-1 model>"), Shown("<backbone>"), Shown("<TOP_BLOCK>"),
+                                  learning_rate), {})  # fmt: skip
+    returned = as_model(call_answer(answer, model, base, list(TOP_BLOCK), learning_rate), call)
+    head = 64 * CLASSES + CLASSES
+    top = _params([w for layer in base.layers if layer.name in TOP_BLOCK for w in layer.trainable_weights
+                   if type(layer).__name__ != "BatchNormalization"])  # fmt: skip
+    top_with_bn = top + _params([w for layer in _bn_layers(base) if layer.name in TOP_BLOCK
+                                 for w in (layer.gamma, layer.beta)])  # fmt: skip
+    trainable, _ = parameter_counts(returned)
+    if trainable == head:
+        raise IncorrectAnswer(
+            f"{call}: only the head's {head} parameters are trainable: the top block is still frozen. "
+            "Set backbone.trainable = True, then trainable = True for the layers named in "
+            "top_layers and False for the others."
+        )
+    if trainable > top_with_bn + head:
+        raise IncorrectAnswer(
+            f"{call}: {trainable:,} parameters are trainable, more than the top block and the head "
+            f"({top_with_bn + head:,}): you unfroze the whole backbone. Freeze every layer whose name "
+            "is not in top_layers."
+        )
+    if trainable == top_with_bn + head:
+        raise IncorrectAnswer(f"{call}: {_BN_TRAINING_MODE}")
+    if trainable != top + head:
+        raise IncorrectAnswer(
+            f"{call}: {trainable:,} parameters are trainable; the top block's convolutions and the "
+            f"head have {top + head:,}. Unfreeze exactly the layers named in top_layers, except "
+            "BatchNormalization."
+        )
+    if trainable_changed_since_compile(returned):
+        raise IncorrectAnswer(
+            f"{call}: trainable was changed after the model was compiled, without compiling again. "
+            "Keras builds its training step at compile time, so fit would go on training the old "
+            "set of weights: call model.compile(...) after changing trainable."
+        )
+    kind, rate = optimizer_info(returned)
+    if not np.isclose(rate, learning_rate, rtol=1e-3):
+        raise IncorrectAnswer(
+            f"{call}: the optimizer's learning rate is {rate:g}; fine-tuning recompiles with the "
+            f"lower rate it is given, keras.optimizers.Adam(learning_rate) ({learning_rate:g} here), "
+            "so the pretrained filters are adjusted, not overwritten."
+        )
+    _check_classifier_loss(returned, call)
+    layers = _bn_layers(base)
+    moving = [layer.moving_mean.numpy().copy() for layer in layers]
+    first = base.get_layer("block1_conv1").kernel.numpy().copy()
+    top_kernel = base.get_layer("block3_conv2").kernel.numpy().copy()
+    keras.utils.set_random_seed(seed)
+    returned.fit(x[:32], y[:32], epochs=1, batch_size=32, verbose=0)
+    if any(not np.allclose(layer.moving_mean.numpy(), m) for layer, m in zip(layers, moving, strict=True)):
+        raise IncorrectAnswer(f"{call}: one training step changed the backbone's moving means: {_BN_TRAINING_MODE}")
+    if not np.array_equal(base.get_layer("block1_conv1").kernel.numpy(), first):
+        raise IncorrectAnswer(f"{call}: one training step changed block 1; only the top block may change.")
+    if np.array_equal(base.get_layer("block3_conv2").kernel.numpy(), top_kernel):
+        raise IncorrectAnswer(f"{call}: one training step left the top block unchanged; it must be trained.")
+    return f"{kind} at {rate:g}; {trainable:,} trainable parameters; one step trains the top block and nothing below it."
+
+
+exercise_4 = Exercise(
+    4,
+    "unfreeze the top block and recompile",
+    answer_name="start_fine_tuning",
+    checker=_check_fine_tuning,
+    hint=(
+        "backbone.trainable = True, then for each layer of the backbone: trainable if its name is "
+        "in top_layers and it is not a keras.layers.BatchNormalization. Changing trainable needs a "
+        "new compile: model.compile(optimizer=keras.optimizers.Adam(learning_rate), "
+        "loss='sparse_categorical_crossentropy', metrics=['accuracy'])."
+    ),
+    solution='''def start_fine_tuning(model, backbone, top_layers, learning_rate):
+    """Phase 2: unfreeze the top layers (BatchNormalization stays frozen), recompile at a lower rate."""
+    backbone.trainable = True
+    for layer in backbone.layers:
+        is_batch_norm = isinstance(layer, keras.layers.BatchNormalization)
+        layer.trainable = layer.name in top_layers and not is_batch_norm  # BN stays in inference mode
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model''',
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 5: batch normalisation in inference mode
 # ------------------------------------------------------------------------------------------
 
 
@@ -258,8 +526,8 @@ def _check_batchnorm_inference(answer) -> str:
     return "That is exactly what a frozen BatchNormalization layer computes."
 
 
-exercise_3 = Exercise(
-    3,
+exercise_5 = Exercise(
+    5,
     "batch normalisation in inference mode",
     answer_name="batchnorm_inference",
     checker=_check_batchnorm_inference,
@@ -275,7 +543,7 @@ exercise_3 = Exercise(
 
 
 # ------------------------------------------------------------------------------------------
-# Exercise 4: MobileNetV2's input scaling
+# Exercise 6: MobileNetV2's input scaling
 # ------------------------------------------------------------------------------------------
 
 
@@ -326,8 +594,8 @@ def _check_mobilenet_scaling(answer) -> str:
     return "Same as keras.applications.mobilenet_v2.preprocess_input."
 
 
-exercise_4 = Exercise(
-    4,
+exercise_6 = Exercise(
+    6,
     "MobileNetV2's input scaling",
     answer_name="scale_for_mobilenet",
     checker=_check_mobilenet_scaling,
