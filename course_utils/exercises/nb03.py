@@ -7,14 +7,20 @@ scikit-learn's ``compute_class_weight`` directly.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from course_utils import metrics
+from course_utils.exercises import _keras_checks as kc
 from course_utils.checks import (
     ArrayClose,
     Exercise,
     IncorrectAnswer,
+    Shown,
     as_number_array,
+    call_answer,
+    describe_call,
     short_repr,
 )
 
@@ -319,4 +325,355 @@ exercise_4 = Exercise(
     """{class: weight} making every class count equally in the loss."""
     counts = np.bincount(labels, minlength=num_classes)
     return {k: len(labels) / (num_classes * counts[k]) for k in range(num_classes)}''',
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Keras exercises: the head, its activation, loss and metrics; a regression head on a
+# classifier's backbone, trained.
+# ------------------------------------------------------------------------------------------
+
+_TASKS = ("classes", "labels", "score", "quantity")
+_CLASS_LOSSES = {"sparse_categorical_crossentropy"}
+_LABEL_LOSSES = {"binary_crossentropy", "binary_focal_crossentropy"}
+_REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh"}
+_REGRESSION_METRICS = {"mean_absolute_error", "root_mean_squared_error", "mean_squared_error"}
+
+
+def _test_backbone(seed: int = 3):
+    """A tiny backbone for the checks: 8x8x1 images to 4 features, fixed weights."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(8, 8, 1)),
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+        ],
+        name="test_backbone",
+    )
+
+
+def _head_problems(model, task, num_outputs, call) -> str | None:
+    """Why ``model`` is not the right head for ``task``, or None."""
+    if tuple(model.input_shape) != (None, 8, 8, 1):
+        return (
+            f"{call}: the model's input shape is {model.input_shape}, not the backbone's (None, 8, 8, 1). "
+            "Put the head on top of the backbone: keras.Sequential([backbone, head layer])."
+        )
+    if isinstance(model.output_shape, dict) or len(model.output_shape) != 2:
+        return f"{call}: the output shape is {model.output_shape}; a head gives (None, units): one row of numbers per image."
+    units = model.output_shape[-1]
+    activation = kc.final_activation(model)
+    loss = kc.compiled_loss(model)
+    if isinstance(loss, dict):
+        return f"{call}: the model has one output; give compile one loss, not a dict."
+    metrics = kc.metric_names(model)
+    return _HEAD_RULES[task](units, activation, loss, metrics, num_outputs, call)
+
+
+def _logits_consistent(activation, loss, call, kind):
+    if activation == "softmax" and loss.from_logits:
+        return (
+            f"{call}: the output already goes through softmax, but the loss has from_logits=True, so "
+            "it applies softmax a second time. Either keep softmax and from_logits=False, or drop the "
+            "activation (logits) and keep from_logits=True."
+        )
+    if activation == "sigmoid" and loss.from_logits:
+        return (
+            f"{call}: the output already goes through sigmoid, but the loss has from_logits=True, so it "
+            "applies sigmoid a second time. Keep sigmoid with from_logits=False, or output logits with from_logits=True."
+        )
+    if activation == "linear" and not loss.from_logits:
+        return (
+            f"{call}: the outputs are logits (no activation), but the loss expects {kind} "
+            "(from_logits=False). Add the activation, or pass from_logits=True to the loss."
+        )
+    return None
+
+
+def _rule_classes(units, activation, loss, metrics, k, call):
+    if loss.name == "categorical_crossentropy":
+        return (
+            f"{call}: categorical_crossentropy wants one-hot labels, but these labels are class "
+            "indices 0 to num_outputs - 1: use sparse_categorical_crossentropy (or one-hot the labels)."
+        )
+    if units != k:
+        return f"{call}: the head has {units} output units; one-of-{k} classes needs {k}, one score per class."
+    if activation == "sigmoid":
+        return (
+            f"{call}: sigmoid scores each class on its own, so the scores need not sum to 1; for exactly one "
+            "class per image use softmax (the classes compete)."
+        )
+    if loss.name in _LABEL_LOSSES:
+        return f"{call}: binary_crossentropy treats each class as a separate yes/no; one-of-k classes use sparse_categorical_crossentropy."
+    if loss.name not in _CLASS_LOSSES:
+        return f"{call}: for class indices use loss sparse_categorical_crossentropy; found {loss.name!r}."
+    problem = _logits_consistent(activation, loss, call, "probabilities")
+    if problem:
+        return problem
+    if activation not in ("softmax", "linear"):
+        return f"{call}: the head ends in {activation}; one-of-k classes end in softmax."
+    if "accuracy" not in metrics:
+        return f"{call}: compile with metrics=['accuracy'] for classes (the share of images whose top class is right)."
+    return None
+
+
+def _rule_labels(units, activation, loss, metrics, k, call):
+    if units != k:
+        return f"{call}: the head has {units} output units; {k} labels need {k}, one yes/no score per label."
+    if loss.name in ("sparse_categorical_crossentropy", "categorical_crossentropy"):
+        return (
+            f"{call}: {loss.name} assumes exactly one label per image; several labels per image "
+            "are k separate yes/no questions: binary_crossentropy."
+        )
+    if activation == "softmax":
+        return (
+            f"{call}: softmax makes the labels compete (their scores sum to 1), so two labels cannot both be "
+            "likely; several labels per image need sigmoid, one independent probability each."
+        )
+    if loss.name not in _LABEL_LOSSES:
+        return f"{call}: several labels per image need loss binary_crossentropy; found {loss.name!r}."
+    problem = _logits_consistent(activation, loss, call, "probabilities")
+    if problem:
+        return problem
+    if activation not in ("sigmoid", "linear"):
+        return f"{call}: the head ends in {activation}; several labels per image end in sigmoid."
+    if not metrics & {"accuracy", "binary_accuracy", "auc", "precision", "recall"}:
+        return f"{call}: give a classification metric such as metrics=['binary_accuracy']."
+    return None
+
+
+def _regression_common(units, loss, metrics, k, call):
+    if units != k:
+        return f"{call}: the head has {units} output units; this target needs {k}."
+    if loss.name in _CLASS_LOSSES | _LABEL_LOSSES | {"categorical_crossentropy"}:
+        return (
+            f"{call}: {loss.name} is a classification loss; a number is compared with a regression "
+            "loss: mse, mae or Huber."
+        )
+    if loss.name not in _REGRESSION_LOSSES:
+        return f"{call}: use a regression loss (mse, mae or Huber); found {loss.name!r}."
+    if metrics & {"accuracy", "binary_accuracy"}:
+        return (
+            f"{call}: accuracy counts exact matches, meaningless for a real number; report "
+            "metrics=['mae'] (or RMSE) instead."
+        )
+    if not metrics & _REGRESSION_METRICS:
+        return f"{call}: compile with metrics=['mae'], the typical miss in the target's own units."
+    return None
+
+
+def _rule_score(units, activation, loss, metrics, k, call):
+    if loss.name == "binary_crossentropy" and units == k:  # fits a score in [0, 1] as well as mse does
+        loss = kc.LossInfo("mean_squared_error", False, loss.loss) if activation == "sigmoid" and not loss.from_logits else loss
+        if loss.name == "binary_crossentropy":
+            problem = _logits_consistent(activation, loss, call, "scores in [0, 1]")
+            if problem:
+                return problem
+            loss = kc.LossInfo("mean_squared_error", False, loss.loss)
+            activation = "sigmoid"  # logits with from_logits=True: the loss applies the sigmoid
+    problem = _regression_common(units, loss, metrics, k, call)
+    if problem:
+        return problem
+    if activation == "softmax":
+        return f"{call}: softmax over the outputs makes them sum to 1 (a single unit is always exactly 1); a score in [0, 1] ends in sigmoid."
+    if activation != "sigmoid":
+        return (
+            f"{call}: the head ends in {activation}, which can leave [0, 1]; a score bounded by 0 and 1 "
+            "ends in sigmoid, so no prediction is impossible."
+        )
+    return None
+
+
+def _rule_quantity(units, activation, loss, metrics, k, call):
+    problem = _regression_common(units, loss, metrics, k, call)
+    if problem:
+        return problem
+    if activation in ("sigmoid", "softmax", "tanh"):
+        return (
+            f"{call}: {activation} bounds the output, but the quantity is unbounded: it could never "
+            "predict a large value. Leave the activation out (linear)."
+        )
+    if activation == "relu":
+        return f"{call}: relu cuts every negative prediction to 0 (and stops its gradient); an unbounded quantity ends with no activation."
+    if activation != "linear":
+        return f"{call}: the head ends in {activation}; an unbounded quantity ends with no activation (linear)."
+    return None
+
+
+_HEAD_RULES = {"classes": _rule_classes, "labels": _rule_labels, "score": _rule_score, "quantity": _rule_quantity}
+_HEAD_CASES = [("classes", 5), ("labels", 4), ("score", 1), ("quantity", 1), ("quantity", 3)]
+
+
+def _check_head_model(answer) -> str:
+    import keras
+
+    backbone = _test_backbone()
+    images = np.random.default_rng(8).uniform(0, 1, size=(6, 8, 8, 1)).astype("float32")
+    for task, k in _HEAD_CASES:
+        call = describe_call(answer, (Shown("<backbone>"), task, k), {})
+        model = kc.as_model(call_answer(answer, backbone, task, k), call)
+        problem = _head_problems(model, task, k, call)
+        if problem:
+            raise IncorrectAnswer(problem)
+        outputs = kc.predict(model, images)
+        if outputs.shape != (len(images), k):
+            raise IncorrectAnswer(f"{call}: on 6 images the model returned shape {outputs.shape}, expected (6, {k}).")
+        if kc.final_activation(model) == "softmax" and not np.allclose(outputs.sum(axis=1), 1, atol=1e-4):
+            raise IncorrectAnswer(f"{call}: the softmax outputs do not sum to 1 per image.")
+        if not any(layer is backbone or layer is backbone.layers[0] for layer in kc.all_layers(model)):
+            raise IncorrectAnswer(f"{call}: the model does not use the backbone it was given; put the head on `backbone`.")
+    del keras
+    return "Classes: softmax; labels: sigmoid; a bounded score: sigmoid; a quantity: linear, each with its loss."
+
+
+exercise_5 = Exercise(
+    5,
+    "the head, activation, loss and metrics for four targets",
+    answer_name="build_head_model",
+    checker=_check_head_model,
+    hint=(
+        "Ask two questions per task: what range can the target take (one-of-k, independent yes/no "
+        "per label, between 0 and 1, any real number), and what labels does the loss get (class "
+        "indices, 0/1 per label, numbers)? The range picks the activation, the labels pick the loss. "
+        "If you leave out the activation, the loss must know: from_logits=True."
+    ),
+    solution='''def build_head_model(backbone, task, num_outputs):
+    """backbone + a head for `task`, compiled with a loss and metrics that fit it."""
+    activation, loss, metrics = {
+        "classes": ("softmax", "sparse_categorical_crossentropy", ["accuracy"]),
+        "labels": ("sigmoid", "binary_crossentropy", ["binary_accuracy"]),
+        "score": ("sigmoid", "mse", ["mae"]),
+        "quantity": (None, "mse", ["mae"]),
+    }[task]
+    model = keras.Sequential([backbone, keras.layers.Dense(num_outputs, activation=activation)])
+    model.compile(optimizer="adam", loss=loss, metrics=metrics)
+    return model''',
+)
+
+
+def _swap_data():
+    """Fixed small data for exercise 6: 6 features, a target that the backbone's features explain."""
+    rng = np.random.default_rng(21)
+    x = rng.normal(size=(384, 6)).astype("float32")
+    return x
+
+
+def _test_classifier():
+    """A 'trained' classifier: a backbone of 16 ReLU features and a softmax head over 3 classes."""
+    import keras
+
+    keras.utils.set_random_seed(5)
+    backbone = keras.Sequential(
+        [keras.Input(shape=(6,)), keras.layers.Dense(16, activation="relu", name="features")], name="backbone"
+    )
+    classifier = keras.Sequential([backbone, keras.layers.Dense(3, activation="softmax", name="class")], name="classifier")
+    classifier.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return classifier
+
+
+def _swap_target(backbone, x):
+    """Coverage-like target: 30 + a fixed mix of the backbone's features, plus noise."""
+    features = kc.predict(backbone, x)
+    rng = np.random.default_rng(22)
+    mix = rng.normal(size=features.shape[1])
+    signal = features @ mix
+    signal = (signal - signal.mean()) / signal.std()
+    return (30.0 + 0.5 * signal + rng.normal(0, 0.05, size=len(x))).astype("float32")
+
+
+EPOCHS_6 = 25  # 400 steps of 16 samples: the reference reaches far below the threshold
+
+
+def _check_regression_head(answer) -> str:
+    import keras
+
+    classifier = _test_classifier()
+    backbone = classifier.layers[0]
+    x = _swap_data()
+    y = _swap_target(backbone, x)
+    x_train, y_train, x_val, y_val = x[:256], y[:256], x[256:], y[256:]
+    before = [w.copy() for w in backbone.get_weights()]
+    mean = float(y_train.mean())
+    call = describe_call(answer, (Shown("<classifier>"), round(mean, 2)), {})
+    model = kc.as_model(call_answer(answer, classifier, mean), call)
+    layers = kc.all_layers(model)
+    if classifier.get_layer("class") in layers:
+        raise IncorrectAnswer(
+            f"{call}: the new head sits on the classifier's class probabilities. Take the backbone "
+            "(classifier.layers[0]) and put the new head on its features instead."
+        )
+    if not any(layer is backbone for layer in layers):
+        raise IncorrectAnswer(
+            f"{call}: the model does not reuse the classifier's backbone (classifier.layers[0]); "
+            "a new, untrained backbone would throw away what the classifier learned."
+        )
+    if tuple(model.output_shape) != (None, 1):
+        raise IncorrectAnswer(f"{call}: the output shape is {model.output_shape}; one number per image needs Dense(1).")
+    activation = kc.final_activation(model)
+    if activation == "softmax":
+        raise IncorrectAnswer(
+            f"{call}: the head kept softmax. Over a single unit softmax is always exactly 1; a "
+            "regression head has no activation."
+        )
+    if activation in ("sigmoid", "tanh", "relu"):
+        raise IncorrectAnswer(
+            f"{call}: the head ends in {activation}, which bounds or cuts the output; the coverage is "
+            "a plain number: Dense(1) with no activation."
+        )
+    loss = kc.compiled_loss(model)
+    problem = _regression_common(1, loss, kc.metric_names(model), 1, call)
+    if problem:
+        raise IncorrectAnswer(problem)
+    trainable, _ = kc.parameter_counts(model)
+    if trainable != 16 + 1:
+        raise IncorrectAnswer(
+            f"{call}: the model has {trainable:,} trainable parameters; with the backbone frozen only "
+            "the head's 16 weights and 1 bias train. Set backbone.trainable = False before compiling."
+        )
+    name, rate = kc.optimizer_info(model)
+    if name != "Adam" or not math.isclose(rate, 3e-3, rel_tol=1e-4):
+        raise IncorrectAnswer(
+            f"{call}: the model is compiled with {name} at learning rate {rate:g}; the task asks for "
+            "keras.optimizers.Adam(3e-3)."
+        )
+    head_bias = model.layers[-1].get_weights()[-1] if model.layers[-1].get_weights() else None
+    if head_bias is not None and abs(float(np.ravel(head_bias)[0]) - mean) > 1e-3 * max(1.0, abs(mean)):
+        raise IncorrectAnswer(
+            f"{call}: the head's bias starts at {float(np.ravel(head_bias)[0]):g}, not at target_mean "
+            f"({mean:g}): bias_initializer=keras.initializers.Constant(target_mean)."
+        )
+    baseline = kc.mean_absolute_error(y_val, np.full_like(y_val, mean))
+    mae = kc.train_and_score(model, x_train, y_train, x_val, y_val, epochs=EPOCHS_6, batch_size=16, seed=0, score="mae", call=call)
+    if any(not np.array_equal(a, b) for a, b in zip(before, backbone.get_weights(), strict=True)):
+        raise IncorrectAnswer(f"{call}: training changed the backbone's weights; freeze it (backbone.trainable = False).")
+    if not mae < 0.75 * baseline:  # the reference: 0.36 to 0.54 of the baseline over five seeds
+        raise IncorrectAnswer(
+            f"{call}: after {EPOCHS_6} epochs on the check's data the validation MAE is {mae:.3f}, not below "
+            f"three quarters of always predicting the mean ({baseline:.3f})."
+        )
+    del keras
+    return f"Frozen backbone, linear head: validation MAE {mae:.3f} against {baseline:.3f} for the mean."
+
+
+exercise_6 = Exercise(
+    6,
+    "a regression head on a trained classifier's backbone",
+    answer_name="regression_model",
+    checker=_check_regression_head,
+    hint=(
+        "The classifier is keras.Sequential([backbone, head]): its first layer is the backbone. A layer "
+        "stops training when its `trainable` is False, and compile must come after that. One unbounded "
+        "number needs one unit and no activation; keras.initializers.Constant sets a starting bias."
+    ),
+    solution='''def regression_model(classifier, target_mean):
+    """The classifier's backbone, frozen, under a new linear head for one number."""
+    backbone = classifier.layers[0]
+    backbone.trainable = False
+    head = keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(target_mean))
+    model = keras.Sequential([backbone, head])
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse", metrics=["mae"])
+    return model''',
 )

@@ -1,8 +1,10 @@
 """Checks for notebook 04, label scaling.
 
 Expected values come from :class:`course_utils.scaling.LabelScaler` (unit-tested against
-scikit-learn's ``StandardScaler``) and, for the deployable model, from running the pieces
-separately.
+scikit-learn's ``StandardScaler``) and, for the Keras exercises, from running the pieces
+separately: the check of exercise 2 records what the learner's code passes to ``fit`` and
+compares the returned model's answers with the trained model's own outputs turned back into
+units; exercises 2 and 3 also save the model to a ``.keras`` file and load it back.
 """
 
 from __future__ import annotations
@@ -18,87 +20,8 @@ from course_utils.checks import (
     call_answer,
     describe_call,
 )
-from course_utils.exercises._standardise import standardise_mistakes
+from course_utils.exercises import _keras_checks as kc
 from course_utils.scaling import LabelScaler
-
-
-_STANDARDISE_MISTAKES = standardise_mistakes(
-    target="y", train="y_train", train_first=True,
-    ddof_users="scikit-learn's StandardScaler and the course's LabelScaler"
-)
-
-
-def _check_standardise(answer) -> str:
-    rng = np.random.default_rng(4)
-    y_train = rng.uniform(150_000, 700_000, size=40)
-    prices = rng.integers(100_000, 900_000, size=(2, 6))  # whole-number prices, as ints
-    inputs = [
-        (y_train, rng.uniform(100_000, 900_000, size=15)),
-        (y_train, y_train.copy()),
-        (y_train, np.array([y_train.mean()])),
-        (prices[0], prices[1]),
-    ]
-    ArrayClose(rtol=1e-5, atol=1e-5).check(
-        answer, inputs, lambda y_train, y: LabelScaler().fit(y_train).transform(y).astype(np.float64),
-        mistakes=_STANDARDISE_MISTAKES,
-        note="Expected (y - mean of y_train) / standard deviation of y_train.",
-    )  # fmt: skip
-    return "Training statistics only, applied to any labels."
-
-
-exercise_1 = Exercise(
-    1,
-    "standardise with training statistics",
-    answer_name="standardise",
-    checker=_check_standardise,
-    hint="Compute mean = y_train.mean() and std = y_train.std(), then return (y - mean) / std.",
-    solution='''def standardise(y_train, y):
-    """Standardise labels y with the mean and standard deviation of the training labels."""
-    mean, std = y_train.mean(), y_train.std()
-    return (y - mean) / std''',
-)
-
-
-_UNSTANDARDISE_MISTAKES = [
-    (lambda z, mean, std: (z - mean) / std,
-     "you applied the forward transform again. The inverse undoes it in reverse order: "
-     "multiply by std first, then add the mean."),
-    (lambda z, mean, std: (z + mean) * std,
-     "you added the mean before multiplying. Undo the steps in reverse order: z * std + mean."),
-    (lambda z, mean, std: z * std, "you left out the mean: z * std + mean."),
-    (lambda z, mean, std: z + mean, "you left out the standard deviation: z * std + mean."),
-    (lambda z, mean, std: z * std**2 + mean,
-     "std is already the standard deviation; multiply by it, not by its square (the variance)."),
-    (lambda z, mean, std: z / std + mean, "multiply by std, do not divide: standardising divided by it."),
-    (lambda z, mean, std: z * std - mean, "add the mean back; standardising subtracted it."),
-    (lambda z, mean, std: z * mean + std, "mean and std are the other way round: z * std + mean."),
-    (lambda z, mean, std: (z - mean) * std,
-     "undo the standardising: it subtracted the mean and divided by std, so multiply by std and ADD the mean."),
-    (lambda z, mean, std: np.round(np.asarray(z) * std + mean), "do not round: the labels are real numbers."),
-]
-
-
-def _check_unstandardise(answer) -> str:
-    rng = np.random.default_rng(5)
-    inputs = [(rng.normal(size=12), mean, std) for mean, std in ((370_000.0, 110_000.0), (15.0, 8.5), (-2.0, 0.25))]
-    inputs.append((0.5, 40.0, 4.0))  # one value on its own
-    ArrayClose(rtol=1e-9, atol=1e-9).check(
-        answer, inputs, lambda z, mean, std: np.asarray(z) * std + mean, mistakes=_UNSTANDARDISE_MISTAKES,
-        note="Expected z * std + mean, one value per entry of z.",
-    )  # fmt: skip
-    return "z * std + mean turns the model's answers back into original units."
-
-
-exercise_2 = Exercise(
-    2,
-    "back to original units",
-    answer_name="unstandardise",
-    checker=_check_unstandardise,
-    hint="Standardising did (y - mean) / std. Solve that for y.",
-    solution='''def unstandardise(z, mean, std):
-    """Turn standardised values back into original units."""
-    return z * std + mean''',
-)
 
 
 def _mae_case(seed):
@@ -147,8 +70,8 @@ def _check_mae_in_units(answer) -> str:
     return f"MAE {_mae(*inputs[0]):,.0f} in the labels' own units."
 
 
-exercise_3 = Exercise(
-    3,
+exercise_1 = Exercise(
+    1,
     "MAE in original units",
     answer_name="mae_in_original_units",
     checker=_check_mae_in_units,
@@ -161,6 +84,177 @@ exercise_3 = Exercise(
     """MAE of standardised model outputs, measured in the labels' original units."""
     predictions = scaler.inverse_transform(predictions_scaled)[:, 0]
     return np.abs(predictions - y_true).mean()''',
+)
+
+
+# --- exercise 2: train on standardised labels, answer in original units --------------------------
+
+_N_TRAIN, _N_HELD_OUT = 192, 96
+EPOCHS_2 = 12
+
+
+def _fit_case():
+    """Fixed small data: 8 features per sample, a price-like label, the held-out part dearer.
+
+    The held-out inputs are shifted along the direction that raises the price, so statistics taken
+    from all labels or from the held-out labels differ clearly from the training ones.
+    """
+    rng = np.random.default_rng(41)
+    direction = rng.normal(size=8)
+    direction /= np.linalg.norm(direction)
+    x = rng.normal(size=(_N_TRAIN + _N_HELD_OUT, 8))
+    x[_N_TRAIN:] += 0.8 * direction
+    signal = x @ direction + 0.3 * np.tanh(x[:, 0] * x[:, 1])
+    y = 360_000.0 + 90_000.0 * signal + rng.normal(0, 5_000, size=len(x))
+    return x.astype("float32"), y.astype("float32")
+
+
+def _recording_model(seed: int = 0):
+    """A small compiled regressor that remembers what ``fit`` was given (a check's test model)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [keras.Input(shape=(8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)], name="regressor"
+    )
+    calls, fit = [], model.fit
+
+    def recording_fit(x=None, y=None, *args, **kwargs):  # a plain Sequential still, so it saves and loads
+        epochs = kwargs.get("epochs", args[1] if len(args) > 1 else 1)
+        calls.append((_as_numpy(x), _as_numpy(y), epochs))
+        return fit(x, y, *args, **kwargs)
+
+    object.__setattr__(model, "fit", recording_fit)
+    object.__setattr__(model, "_fit_calls", calls)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    return model
+
+
+def _as_numpy(values):
+    """An array, a tensor (e.g. a Normalization layer's output) or None as a NumPy array (or None)."""
+    import keras
+
+    return None if values is None else np.asarray(keras.ops.convert_to_numpy(values))
+
+
+def _standardised_with(y, reference):
+    return (np.asarray(y, np.float64) - reference.mean()) / reference.std()
+
+
+def _check_fit_on_standardised(answer) -> str:
+    x, y = _fit_case()
+    y_train, y_held_out = y[:_N_TRAIN], y[_N_TRAIN:]
+    model = _recording_model()
+    call = describe_call(answer, (Shown("<model>"), Shown("<x of shape (288, 8)>"), Shown("<y>"), _N_TRAIN, EPOCHS_2), {})
+    returned = kc.as_model(call_answer(answer, model, x, y, _N_TRAIN, EPOCHS_2), call)
+    if not model._fit_calls:
+        raise IncorrectAnswer(f"{call} never called model.fit: train the model it gets on the standardised training labels.")
+    fit_x, fit_y, epochs = model._fit_calls[0]
+    if fit_x is None or fit_y is None or len(fit_x) != len(fit_y):
+        raise IncorrectAnswer(f"{call}: call model.fit(inputs, standardised labels, epochs=epochs) with both arrays.")
+    if len(fit_x) == len(x):
+        raise IncorrectAnswer(
+            f"{call} trained on all {len(x)} samples. Only the first num_train are for training; the "
+            "rest are held out, to measure the model on data it never saw."
+        )
+    if len(fit_x) != _N_TRAIN:
+        raise IncorrectAnswer(f"{call} trained on {len(fit_x)} samples; the training split is x[:num_train] ({_N_TRAIN}).")
+    fit_y = np.asarray(fit_y, np.float64).reshape(len(fit_y), -1)[:, 0]
+    close = ArrayClose(rtol=1e-3, atol=1e-3)
+    if not close.same(fit_y, _standardised_with(y_train, y_train)):
+        known = [
+            (y_train, "the model was trained on the raw labels. Adapt a Normalization(axis=None) layer on "
+             "the training labels and train on its output: the standardised labels."),
+            (_standardised_with(y_train, y), "the labels were standardised with the statistics of ALL labels, "
+             "held-out ones included: the test answers leaked into training. Adapt on y[:num_train] only."),
+            (_standardised_with(y_train, y_held_out), "the labels were standardised with the statistics of the "
+             "held-out labels; adapt the Normalization on the training labels y[:num_train]."),
+            ((y_train - y_train.mean()) / y_train.var(), "the labels were divided by the variance; standardising "
+             "divides by the standard deviation (Normalization does that for you)."),
+        ]  # fmt: skip
+        close.expect(fit_y, _standardised_with(y_train, y_train), call=f"{call}: the labels given to fit",
+                     mistakes=known)  # fmt: skip
+    if epochs != EPOCHS_2:
+        raise IncorrectAnswer(f"{call} trained for {epochs!r} epochs; train for the `epochs` it is given ({EPOCHS_2}).")
+    held_out = x[_N_TRAIN:]
+    inner = kc.predict(model, held_out).reshape(-1)
+    try:
+        got = kc.predict(returned, held_out).reshape(-1)
+    except Exception as err:
+        raise IncorrectAnswer(f"{call}: calling the returned model on held-out inputs raised {type(err).__name__}: {err}") from err
+    expected = inner * y_train.std() + y_train.mean()
+    answers = ArrayClose(rtol=1e-4, atol=2.0)
+    if not answers.same(got, expected):
+        answers.expect(
+            got, expected, call=f"{call}: the returned model, on held-out inputs,",
+            mistakes=[
+                (inner, "the returned model still answers in standardised units; put a "
+                 "Normalization(axis=None, invert=True), adapted on the training labels, after the model."),
+                ((inner - y_train.mean()) / y_train.std(), "the last Normalization standardises again; pass "
+                 "invert=True so it computes z * std + mean."),
+                (inner * y.std() + y.mean(), "the inverse uses the statistics of all labels; it must undo "
+                 "exactly what was done to the training labels."),
+                (inner * np.sqrt(y_train.std()) + y_train.mean(), "Normalization's variance= takes the variance "
+                 "(the standard deviation squared); you passed the standard deviation."),
+            ],
+        )  # fmt: skip
+    reloaded = _save_and_load(returned, call)
+    again = kc.predict(reloaded, held_out).reshape(-1)
+    if not answers.same(again, got):
+        raise IncorrectAnswer(f"{call}: after save and load the model answers differently: keep every step in Keras layers.")
+    mae = kc.mean_absolute_error(y_held_out, got)
+    baseline = kc.mean_absolute_error(y_held_out, np.full_like(y_held_out, y_train.mean()))
+    if not mae < 0.5 * baseline:  # the reference: about a fifth of the baseline (see the tests)
+        raise IncorrectAnswer(
+            f"{call}: the held-out MAE is {mae:,.0f}, not below half of always predicting the training mean "
+            f"({baseline:,.0f})."
+        )
+    return f"Held-out MAE {mae:,.0f} in price units (always the training mean: {baseline:,.0f}), also after save and load."
+
+
+def _save_and_load(model, call):
+    """The model saved to a .keras file and loaded back, or IncorrectAnswer saying why it cannot be."""
+    import tempfile
+    import warnings
+    from pathlib import Path
+
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        try:
+            with warnings.catch_warnings():  # Keras's own NumPy 2 deprecation notice when saving
+                warnings.simplefilter("ignore", DeprecationWarning)
+                model.save(path)
+                return keras.models.load_model(path)
+        except Exception as err:
+            lambda_layer = any(type(layer).__name__ == "Lambda" for layer in kc.all_layers(model))
+            raise IncorrectAnswer(
+                f"{call}: the model could not be saved and loaded back ({type(err).__name__}: {str(err)[:200]})."
+                + (" A Lambda layer holds Python code that a .keras file does not load safely: use "
+                   "Keras's own layers (Rescaling, Normalization)." if lambda_layer else "")
+            ) from err
+
+
+exercise_2 = Exercise(
+    2,
+    "train on standardised labels, answer in original units",
+    answer_name="fit_on_standardised_labels",
+    checker=_check_fit_on_standardised,
+    hint=(
+        "keras.layers.Normalization(axis=None) standardises one number per sample; .adapt() "
+        "learns its mean and variance from the array you give it, so choose that array with care. "
+        "A second Normalization with invert=True, adapted the same way, undoes the first one."
+    ),
+    solution='''def fit_on_standardised_labels(model, x, y, num_train, epochs):
+    """Train `model` on standardised training labels; return it answering in original units."""
+    x_train, y_train = x[:num_train], y[:num_train]
+    normalizer = keras.layers.Normalization(axis=None)
+    normalizer.adapt(y_train)
+    model.fit(x_train, normalizer(y_train), epochs=epochs, batch_size=32, verbose=0)
+    inverse = keras.layers.Normalization(axis=None, invert=True)
+    inverse.adapt(y_train)
+    return keras.Sequential([model, inverse])''',
 )
 
 
@@ -217,7 +311,10 @@ def _check_deployable(answer) -> str:
         raise IncorrectAnswer(f"{call}: the model outputs {got.shape[0]} values for 5 images.")
     comparison = ArrayClose(rtol=1e-4, atol=1e-3)
     if comparison.same(got, expected):
-        return "Pixels in, original units out: nothing is left for the caller to forget."
+        reloaded = _save_and_load(model, call)
+        if not comparison.same(run(reloaded, pixels), got):
+            raise IncorrectAnswer(f"{call}: after save and load the model answers differently.")
+        return "Pixels in, original units out, also after save and load: nothing is left for the caller to forget."
     mistakes = [
         (run(core, pixels) * std + mean,
          "the model feeds raw 0-255 pixels to the core model, which was trained on 0-1 inputs. "
@@ -249,8 +346,8 @@ def _check_deployable(answer) -> str:
     )  # fmt: skip
 
 
-exercise_4 = Exercise(
-    4,
+exercise_3 = Exercise(
+    3,
     "a model that takes raw pixels and returns original units",
     answer_name="build_deployable_model",
     checker=_check_deployable,
