@@ -657,26 +657,26 @@ NAMED_MISTAKES += [
     ("nb06", 2, lambda names, top: _top(names, top, ordered=sorted), "keep the order"),
     ("nb06", 2, lambda names, top: [n for n in names if "_" in n and n.startswith("block")][-7 * top:] if top else [],
      "same number of layers"),
-    # 06: 3 batch norm in inference mode
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - x.mean(axis=tuple(range(x.ndim - 1))))
+    # 06: 5 batch norm in inference mode
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - x.mean(axis=tuple(range(x.ndim - 1))))
      / np.sqrt(x.var(axis=tuple(range(x.ndim - 1))) + e) + b, "training mode"),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - m) / (v + e) + b, "divided by the variance"),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v) + b, "left out epsilon"),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - m) / (np.sqrt(v) + e) + b, "goes inside the square root"),
-    ("nb06", 3, lambda x, m, v, g, b, e: b * (x - m) / np.sqrt(v + e) + g, "gamma and beta are swapped"),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * ((x - m) / np.sqrt(v + e) + b), "add beta after scaling"),
-    ("nb06", 3, lambda x, m, v, g, b, e: (x - m) / np.sqrt(v + e), "left out gamma and beta"),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - m) * np.sqrt(v + e) + b, "do not multiply"),
-    # 06: 4 MobileNetV2 scaling
-    ("nb06", 4, lambda pixels: np.asarray(pixels) / 255.0, "scaled to [0, 1]"),
-    ("nb06", 4, lambda pixels: np.asarray(pixels) / 127.5, "gives [0, 2]"),
-    ("nb06", 4, lambda pixels: (np.asarray(pixels) - 127.5) / 255, "[-0.5, 0.5]"),
-    ("nb06", 4, lambda pixels: np.asarray(pixels) / 127.5 + 1, "do not add it"),
-    ("nb06", 4, lambda pixels: np.asarray(pixels) // 127.5 - 1, "floor division"),
-    ("nb06", 4, lambda pixels: pixels * 2 / 255 - 1, "overflows"),
-    ("nb06", 4, lambda pixels: pixels / 127.5 - 1, "a list has no arithmetic"),
-    ("nb06", 4, lambda pixels: 1 - np.asarray(pixels) / 127.5, "sign is flipped"),
-    ("nb06", 4, lambda pixels: _in_place(pixels, lambda a: (a.__itruediv__(127.5), a.__isub__(1))), "in place"),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) / (v + e) + b, "divided by the variance"),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v) + b, "left out epsilon"),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) / (np.sqrt(v) + e) + b, "goes inside the square root"),
+    ("nb06", 5, lambda x, m, v, g, b, e: b * (x - m) / np.sqrt(v + e) + g, "gamma and beta are swapped"),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * ((x - m) / np.sqrt(v + e) + b), "add beta after scaling"),
+    ("nb06", 5, lambda x, m, v, g, b, e: (x - m) / np.sqrt(v + e), "left out gamma and beta"),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) * np.sqrt(v + e) + b, "do not multiply"),
+    # 06: 6 MobileNetV2 scaling
+    ("nb06", 6, lambda pixels: np.asarray(pixels) / 255.0, "scaled to [0, 1]"),
+    ("nb06", 6, lambda pixels: np.asarray(pixels) / 127.5, "gives [0, 2]"),
+    ("nb06", 6, lambda pixels: (np.asarray(pixels) - 127.5) / 255, "[-0.5, 0.5]"),
+    ("nb06", 6, lambda pixels: np.asarray(pixels) / 127.5 + 1, "do not add it"),
+    ("nb06", 6, lambda pixels: np.asarray(pixels) // 127.5 - 1, "floor division"),
+    ("nb06", 6, lambda pixels: pixels * 2 / 255 - 1, "overflows"),
+    ("nb06", 6, lambda pixels: pixels / 127.5 - 1, "a list has no arithmetic"),
+    ("nb06", 6, lambda pixels: 1 - np.asarray(pixels) / 127.5, "sign is flipped"),
+    ("nb06", 6, lambda pixels: _in_place(pixels, lambda a: (a.__itruediv__(127.5), a.__isub__(1))), "in place"),
     # 07: 1 standardise with training statistics
     ("nb07", 1, lambda values, train: (values - values.mean()) / values.std(), "of `values` itself"),
     ("nb07", 1, lambda values, train: (values - train.mean()) / train.std(ddof=1), "ddof=1"),
@@ -748,9 +748,9 @@ NAMED_MISTAKES += [
     ("nb06", 2, lambda names, top: [n for n in names if n.startswith(f"block{top}")], "not a block number"),
     ("nb06", 2, lambda names, top: [n for n in names if n.startswith("block") and _block_number(n) > 3 - top],
      "always have 3 blocks"),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v + e) - b, "do not subtract it"),
-    ("nb06", 3, lambda x, m, v, g, b, e: (g * x - m) / np.sqrt(v + e) + b, "before scaling"),
-    ("nb06", 4, lambda pixels: (np.asarray(pixels) - 128) / 128, "not 128"),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v + e) - b, "do not subtract it"),
+    ("nb06", 5, lambda x, m, v, g, b, e: (g * x - m) / np.sqrt(v + e) + b, "before scaling"),
+    ("nb06", 6, lambda pixels: (np.asarray(pixels) - 128) / 128, "not 128"),
     ("nb07", 1, lambda values, train: (values - np.median(train)) / np.std(train), "not its median"),
     ("nb07", 1, lambda values, train: (values - np.mean(train)) / (np.max(train) - np.min(train)), "not by its range"),
     ("nb07", 3, lambda b, d, units: (b + sum((d + 1) * u for u in units), b * sum(units) + (d + 1) * sum(units)), "not one per output unit"),
@@ -931,6 +931,49 @@ def _slope_model(*, hidden="relu", scale=True, units=2, out=None, loss="mean_squ
     return build
 
 
+def _classifier(*, freeze=True, pool="avg", activation="softmax", loss="sparse_categorical_crossentropy", units=None,
+                sequential=False, compile=True, learning_rate=1e-2):  # fmt: skip
+    """A build_classifier answer: the reference with one thing changed."""
+
+    def build(backbone, num_classes):
+        import keras
+
+        if freeze:
+            backbone.trainable = False
+        pooling = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D,
+                   "flatten": keras.layers.Flatten}[pool]  # fmt: skip
+        dense = keras.layers.Dense(units or num_classes, activation=activation)
+        if sequential:
+            model = keras.Sequential([backbone, pooling(), dense])
+        else:
+            inputs = keras.Input(shape=backbone.input_shape[1:])
+            model = keras.Model(inputs, dense(pooling()(backbone(inputs, training=False))))
+        if compile:
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
+        return model
+
+    return build
+
+
+def _fine_tuning(*, unfreeze_outer=True, skip_bn=True, only_top=True, recompile=True, rate=None, top=True):
+    """A start_fine_tuning answer: the reference with one thing changed."""
+
+    def tune(model, backbone, top_layers, learning_rate):
+        import keras
+
+        if unfreeze_outer:
+            backbone.trainable = True
+        for layer in backbone.layers:
+            chosen = top and (layer.name in top_layers or not only_top)
+            layer.trainable = chosen and not (skip_bn and isinstance(layer, keras.layers.BatchNormalization))
+        if recompile:
+            model.compile(optimizer=keras.optimizers.Adam(rate or learning_rate), loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"])  # fmt: skip
+        return model
+
+    return tune
+
+
 NAMED_MISTAKES += [
     # 05: 2 gradient norm per layer
     ("nb05", 2, lambda m, x, y: _grad_norms(m, x, y, reshape=False), "broadcasts to an (N, N)"),
@@ -950,6 +993,25 @@ NAMED_MISTAKES += [
     ("nb05", 6, _slope_model(loss="categorical_crossentropy"), "regression target"),
     ("nb05", 6, _slope_model(size=(32, 32)), "Conv2D needs height, width and channels"),
     ("nb05", 6, _slope_model(optimizer=lambda: __import__("keras").optimizers.SGD(0.001)), "SGD at this learning rate"),
+    # 06: 3 a frozen backbone with a new head
+    ("nb06", 3, lambda backbone, num_classes: None, "without `return model`"),
+    ("nb06", 3, _classifier(freeze=False), "backbone is not frozen"),
+    ("nb06", 3, _classifier(pool="flatten"), "GlobalAveragePooling2D() instead of Flatten()"),
+    ("nb06", 3, _classifier(loss=__import__("keras").losses.SparseCategoricalCrossentropy(from_logits=True)),
+     "applies softmax a second time"),
+    ("nb06", 3, _classifier(activation=None), "outputs logits (no activation)"),
+    ("nb06", 3, _classifier(units=1), "wrong number of output units"),
+    ("nb06", 3, _classifier(loss="categorical_crossentropy"), "wants one-hot labels"),
+    ("nb06", 3, _classifier(activation="sigmoid"), "ten exclusive classes"),
+    ("nb06", 3, _classifier(compile=False), "not compiled"),
+    ("nb06", 3, _classifier(learning_rate=1e-6), "held-out digits"),
+    # 06: 4 unfreeze the top block and recompile
+    ("nb06", 4, lambda model, backbone, top_layers, learning_rate: None, "without `return model`"),
+    ("nb06", 4, _fine_tuning(recompile=False), "without compiling again"),
+    ("nb06", 4, _fine_tuning(skip_bn=False), "BatchNormalization layers are trainable"),
+    ("nb06", 4, _fine_tuning(only_top=False), "unfroze the whole backbone"),
+    ("nb06", 4, _fine_tuning(only_top=False, top=False), "top block is still frozen"),
+    ("nb06", 4, _fine_tuning(rate=1e-2), "lower rate it is given"),
 ]  # fmt: skip
 
 
@@ -1230,15 +1292,15 @@ OWN_WRONG_ANSWERS = [
     ("nb06", 2, lambda names, top: [n for n in names if n.startswith(f"block{top}")], "not a block number"),
     ("nb06", 2, lambda names, top: set(_top(names, top)), "keep the order"),
     ("nb06", 2, lambda names, top: [n for n in names if n[5:6].isdigit() and int(n[5:6]) > 3 - top], None),  # two mistakes
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v + e) - b, "do not subtract it"),
-    ("nb06", 3, lambda x, m, v, g, b, e: (g * x - m) / np.sqrt(v + e) + b, "before scaling"),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - m) * np.sqrt(v + e) + b, "do not multiply"),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v + e**2) + b, None),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - x.mean()) / np.sqrt(x.var() + e) + b, None),
-    ("nb06", 4, lambda pixels: (np.asarray(pixels) - 128) / 128, "not 128"),
-    ("nb06", 4, lambda pixels: np.asarray(pixels) / 128.0 - 1.0, "not 128"),
-    ("nb06", 4, lambda pixels: pixels.astype(float) / 127.5 - 1, "a list has no arithmetic"),
-    ("nb06", 4, lambda pixels: 1 - np.asarray(pixels) / 127.5, "sign is flipped"),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v + e) - b, "do not subtract it"),
+    ("nb06", 5, lambda x, m, v, g, b, e: (g * x - m) / np.sqrt(v + e) + b, "before scaling"),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) * np.sqrt(v + e) + b, "do not multiply"),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v + e**2) + b, None),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - x.mean()) / np.sqrt(x.var() + e) + b, None),
+    ("nb06", 6, lambda pixels: (np.asarray(pixels) - 128) / 128, "not 128"),
+    ("nb06", 6, lambda pixels: np.asarray(pixels) / 128.0 - 1.0, "not 128"),
+    ("nb06", 6, lambda pixels: pixels.astype(float) / 127.5 - 1, "a list has no arithmetic"),
+    ("nb06", 6, lambda pixels: 1 - np.asarray(pixels) / 127.5, "sign is flipped"),
     ("nb07", 1, lambda values, train: (values - np.mean(train)) / np.std(values), "standard deviation from train_values"),
     ("nb07", 1, lambda values, train: (values - np.median(train)) / np.std(train), "not its median"),
     ("nb07", 1, lambda values, train: (values - np.mean(train)) / (np.max(train) - np.min(train)), "not by its range"),
@@ -1298,8 +1360,8 @@ OTHER_RIGHT_ANSWERS = [  # right answers spelled unlike the reference: a check m
     ("nb05", 3, lambda p, t: np.abs((np.asarray(p) - np.asarray(t) + 90) % 180 - 90)),
     ("nb05", 3, lambda p, t: 90 - np.abs(np.abs(np.subtract(p, t)) % 180 - 90)),
     ("nb05", 5, lambda e: np.degrees(np.arctan2(e[:, 1], e[:, 0]) / 2) % 180),
-    ("nb06", 4, lambda pixels: 2 * (np.asarray(pixels) / 255) - 1),
-    ("nb06", 4, lambda pixels: np.asarray(pixels, dtype=np.float32) / 127.5 - 1),
+    ("nb06", 6, lambda pixels: 2 * (np.asarray(pixels) / 255) - 1),
+    ("nb06", 6, lambda pixels: np.asarray(pixels, dtype=np.float32) / 127.5 - 1),
     ("nb07", 2, lambda losses, weights: sum(losses[k] * weights.get(k, 1) for k in losses)),
     ("nb07", 3, lambda b, d, units: [b + sum((d + 1) * u for u in units), len(units) * b + sum((d + 1) * u for u in units)]),
 ]  # fmt: skip
@@ -1316,6 +1378,11 @@ OWN_WRONG_ANSWERS += [
     ("nb05", 6, _slope_model(units=3), "wrong number of output units"),
     ("nb05", 6, _slope_model(scale=False, functional=True), "raw 0-255 pixels"),
     ("nb05", 6, _slope_model(loss="binary_crossentropy"), "regression target"),
+    ("nb06", 3, _classifier(freeze=False, sequential=True), "backbone is not frozen"),
+    ("nb06", 3, _classifier(activation="relu"), "ten exclusive classes"),
+    ("nb06", 3, _classifier(units=11), "wrong number of output units"),
+    ("nb06", 4, _fine_tuning(skip_bn=False, unfreeze_outer=False), "BatchNormalization layers are trainable"),
+    ("nb06", 4, _fine_tuning(rate=1e-3), "lower rate it is given"),
 ]  # fmt: skip
 
 OTHER_RIGHT_ANSWERS += [
@@ -1323,6 +1390,10 @@ OTHER_RIGHT_ANSWERS += [
     ("nb05", 6, _slope_model(functional=True, loss=__import__("keras").losses.MeanSquaredError())),
     ("nb05", 6, _slope_model(out="tanh", loss=__import__("keras").losses.mean_squared_error)),
     ("nb05", 6, _slope_model(optimizer=lambda: __import__("keras").optimizers.Adam())),
+    ("nb06", 3, _classifier(sequential=True)),
+    ("nb06", 3, _classifier(activation=None, loss=__import__("keras").losses.SparseCategoricalCrossentropy(from_logits=True))),
+    ("nb06", 3, _classifier(activation=__import__("tensorflow").nn.softmax,
+                            loss=__import__("keras").losses.sparse_categorical_crossentropy)),
 ]  # fmt: skip
 
 
@@ -1415,8 +1486,8 @@ HELD_OUT_WRONG_ANSWERS = [
     ("nb06", 1, lambda n, b, s: round(s * b / n), None),
     ("nb06", 2, lambda names, top: _top_by_number(names, top, at_least=True), "one block too many"),
     ("nb06", 2, lambda names, top: _top_by_number(names, top, skip_pool=True), "pooling layer belongs"),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v) + e + b, None),
-    ("nb06", 4, lambda pixels: pixels / 127.5 - 1, "a list has no arithmetic"),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v) + e + b, None),
+    ("nb06", 6, lambda pixels: pixels / 127.5 - 1, "a list has no arithmetic"),
     ("nb07", 1, lambda values, train: (values - np.mean(values)) / np.std(train), "take the mean from train_values"),
     ("nb07", 2, lambda losses, weights: float(np.dot(list(losses.values()), list(weights.values()))), "same name"),
     ("nb07", 3, lambda b, d, units: (b + d * sum(units), len(units) * b + d * sum(units)), "has a bias too"),
@@ -1456,9 +1527,9 @@ HELD_OUT_RIGHT_ANSWERS = [
     ("nb05", 5, lambda e: (np.degrees(np.arctan2(e[:, 1], e[:, 0])) + 360) % 360 / 2),
     ("nb06", 1, lambda n, b, s: math.ceil(s / -(-n // b))),
     ("nb06", 2, _top_by_number),
-    ("nb06", 3, lambda x, m, v, g, b, e: g * (x - m) * (v + e) ** -0.5 + b),
-    ("nb06", 4, lambda pixels: (np.asarray(pixels, float) - 127.5) / 127.5),
-    ("nb06", 4, lambda pixels: np.asarray(pixels) / 255 * 2 - 1),
+    ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) * (v + e) ** -0.5 + b),
+    ("nb06", 6, lambda pixels: (np.asarray(pixels, float) - 127.5) / 127.5),
+    ("nb06", 6, lambda pixels: np.asarray(pixels) / 255 * 2 - 1),
     ("nb07", 1, lambda values, train: (values - train.mean()) / train.std()),
     ("nb07", 2, lambda losses, weights: sum(v * weights.get(k, 1.0) for k, v in losses.items())),
     ("nb07", 3, lambda b, d, units: (b + sum(units) * (d + 1), len(units) * b + sum(units) * (d + 1))),
