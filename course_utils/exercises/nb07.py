@@ -1,62 +1,23 @@
-"""Checks for notebook 07, multi-task heads."""
+"""Checks for notebook 07, multi-task heads.
+
+Standardising the size target is notebook 04's exercise 1; this notebook uses it without asking
+for it again.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from course_utils.checks import (
-    ArrayClose,
     Close,
     Exact,
     Exercise,
     IncorrectAnswer,
     short_repr,
 )
-from course_utils.exercises._standardise import standardise_mistakes
 
 # ------------------------------------------------------------------------------------------
-# Exercise 1: standardise with the training set's statistics
-# ------------------------------------------------------------------------------------------
-
-
-_STANDARDISE_MISTAKES = standardise_mistakes(
-    target="values", train="train_values", train_first=False,
-    ddof_users="Keras's Normalization and scikit-learn's StandardScaler"
-)
-
-
-def _check_standardise(answer) -> str:
-    rng = np.random.default_rng(3)
-    cases = [
-        (np.array([10.0, 20.0, 30.0]), np.array([10.0, 20.0, 30.0])),
-        (np.array([2.0, 4.0, 6.0, 8.0]), np.array([5.0, 100.0])),
-        (rng.uniform(2, 40, size=200), rng.uniform(2, 40, size=50)),
-        (np.array([3, 5, 9, 15]), np.array([4, 6])),  # whole-number sizes, as ints
-        (np.array([1.0, 2.0, 6.0]), np.array([3.0])),  # one value
-    ]
-    ArrayClose(rtol=1e-7, atol=1e-9).check(
-        answer, [(values, train) for train, values in cases],
-        lambda values, train: (values - np.mean(train)) / np.std(train),
-        mistakes=_STANDARDISE_MISTAKES,
-        note="Expected (values - mean of train_values) / standard deviation of train_values.",
-    )  # fmt: skip
-    return "Training statistics only: the test set stays unseen."
-
-
-exercise_1 = Exercise(
-    1,
-    "standardise a target with the training set's statistics",
-    answer_name="standardise",
-    checker=_check_standardise,
-    hint="Compute the mean and standard deviation of train_values, then apply them to values.",
-    solution='''def standardise(values, train_values):
-    """Values on the scale of the training targets: mean 0, standard deviation 1 there."""
-    return (values - np.mean(train_values)) / np.std(train_values)''',
-)
-
-
-# ------------------------------------------------------------------------------------------
-# Exercise 2: the total loss Keras minimises
+# Exercise 1: the total loss Keras minimises
 # ------------------------------------------------------------------------------------------
 
 
@@ -90,8 +51,8 @@ def _check_total_loss(answer) -> str:
     return "With unscaled sizes, the total is almost all size loss."
 
 
-exercise_2 = Exercise(
-    2,
+exercise_1 = Exercise(
+    1,
     "the weighted total loss",
     answer_name="total_loss",
     checker=_check_total_loss,
@@ -103,7 +64,7 @@ exercise_2 = Exercise(
 
 
 # ------------------------------------------------------------------------------------------
-# Exercise 3: parameters, shared versus separate
+# Exercise 2: parameters, shared versus separate
 # ------------------------------------------------------------------------------------------
 
 
@@ -151,8 +112,8 @@ def _check_parameter_counts(answer) -> str:
     return "Every extra task costs a head, not a backbone."
 
 
-exercise_3 = Exercise(
-    3,
+exercise_2 = Exercise(
+    2,
     "parameters of one shared model and of separate models",
     answer_name="parameter_counts",
     checker=_check_parameter_counts,
@@ -170,7 +131,7 @@ exercise_3 = Exercise(
 
 
 # ------------------------------------------------------------------------------------------
-# Exercise 4: layers that feed no output
+# Exercise 3: layers that feed no output
 # ------------------------------------------------------------------------------------------
 
 
@@ -241,8 +202,8 @@ def _check_dead_layers(answer) -> str:
     return "Keras does the same walk, which is why an unused layer silently drops out of a model."
 
 
-exercise_4 = Exercise(
-    4,
+exercise_3 = Exercise(
+    3,
     "layers that feed no output",
     answer_name="layers_feeding_no_output",
     checker=_check_dead_layers,
