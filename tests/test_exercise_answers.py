@@ -571,54 +571,31 @@ NAMED_MISTAKES = [
     ("nb03", 4, lambda y, k: {c: w / sum(_class_weights(y, k, lambda n, k, c, _: n / (k * c)).values())
                               for c, w in _class_weights(y, k, lambda n, k, c, _: n / (k * c)).items()}, "sum to 1"),
     ("nb03", 4, lambda y, k: [len(y) / (k * c) for c in np.bincount(y, minlength=k)], "not a list"),
-    # 04: 1 standardise
-    ("nb04", 1, lambda y_train, y: (y - np.mean(y)) / np.std(y), "of `y` itself"),
-    ("nb04", 1, lambda y_train, y: (y - np.mean(y_train)) / np.std(y_train, ddof=1), "ddof=1"),
-    ("nb04", 1, lambda y_train, y: y - y_train.mean(), "only subtracted the mean"),
-    ("nb04", 1, lambda y_train, y: (y - y_train.mean()) / np.var(y_train), "divided by the variance"),
-    ("nb04", 1, lambda y_train, y: (y - min(y_train)) / (max(y_train) - min(y_train)), "min-max"),
-    ("nb04", 1, lambda y_train, y: y / y_train.std(), "subtract the training mean"),
-    ("nb04", 1, lambda y_train, y: (y - np.mean(y_train)) / np.std(y), "take the standard deviation from y_train"),
-    ("nb04", 1, lambda y_train, y: (y - np.mean(y)) / np.std(y_train), "take the mean from y_train"),
-    ("nb04", 1, lambda y_train, y: (y_train - np.mean(y_train)) / np.std(y_train), "you standardised y_train"),
-    ("nb04", 1, lambda y_train, y: (y - np.mean(y_train)) / np.ptp(y_train), "not by its range"),
-    ("nb04", 1, lambda y_train, y: (y_train - np.mean(y)) / np.std(y), "the other way round"),
-    ("nb04", 1, lambda y_train, y: _in_place(y, lambda a: (a.__isub__(y_train.mean()), a.__itruediv__(y_train.std()))),
-     "in place"),
-    # 04: 2 unstandardise
-    ("nb04", 2, lambda z, mean, std: (z - mean) / std, "forward transform again"),
-    ("nb04", 2, lambda z, mean, std: (z + mean) * std, "added the mean before multiplying"),
-    ("nb04", 2, lambda z, mean, std: z * std, "left out the mean"),
-    ("nb04", 2, lambda z, mean, std: z + mean, "left out the standard deviation"),
-    ("nb04", 2, lambda z, mean, std: z * std * std + mean, "not by its square"),
-    ("nb04", 2, lambda z, mean, std: z / std + mean, "do not divide"),
-    ("nb04", 2, lambda z, mean, std: z * std - mean, "add the mean back"),
-    ("nb04", 2, lambda z, mean, std: z * mean + std, "mean and std are the other way round"),
-    # 04: 3 MAE in original units
-    ("nb04", 3, lambda y, p, s: np.mean(np.abs(p[:, 0] - s.transform(y))), "standardised units"),
-    ("nb04", 3, lambda y, p, s: np.mean(np.abs(p[:, 0] - s.transform(y))) * s.scale_ + s.mean_, "never add the mean"),
-    ("nb04", 3, lambda y, p, s: np.mean(np.abs(s.inverse_transform(p) - y)), "broadcasts"),
-    ("nb04", 3, lambda y, p, s: np.sqrt(np.mean((s.inverse_transform(p)[:, 0] - y) ** 2)), "root mean squared"),
-    ("nb04", 3, lambda y, p, s: np.mean(s.inverse_transform(p)[:, 0] - y), "signed errors"),
-    ("nb04", 3, lambda y, p, s: np.mean((s.inverse_transform(p)[:, 0] - y) ** 2), "that is the mean squared error"),
-    ("nb04", 3, lambda y, p, s: np.median(np.abs(s.inverse_transform(p)[:, 0] - y)), "median absolute error"),
-    ("nb04", 3, lambda y, p, s: np.mean(np.abs(s.transform(p)[:, 0] - y)), "scaler.transform standardises"),
-    ("nb04", 3, lambda y, p, s: np.mean(np.abs(s.inverse_transform(p)[:, 0] - s.inverse_transform(y))),
+    # 04: 1 MAE in original units
+    ("nb04", 1, lambda y, p, s: np.mean(np.abs(p[:, 0] - s.transform(y))), "standardised units"),
+    ("nb04", 1, lambda y, p, s: np.mean(np.abs(p[:, 0] - s.transform(y))) * s.scale_ + s.mean_, "never add the mean"),
+    ("nb04", 1, lambda y, p, s: np.mean(np.abs(s.inverse_transform(p) - y)), "broadcasts"),
+    ("nb04", 1, lambda y, p, s: np.sqrt(np.mean((s.inverse_transform(p)[:, 0] - y) ** 2)), "root mean squared"),
+    ("nb04", 1, lambda y, p, s: np.mean(s.inverse_transform(p)[:, 0] - y), "signed errors"),
+    ("nb04", 1, lambda y, p, s: np.mean((s.inverse_transform(p)[:, 0] - y) ** 2), "that is the mean squared error"),
+    ("nb04", 1, lambda y, p, s: np.median(np.abs(s.inverse_transform(p)[:, 0] - y)), "median absolute error"),
+    ("nb04", 1, lambda y, p, s: np.mean(np.abs(s.transform(p)[:, 0] - y)), "scaler.transform standardises"),
+    ("nb04", 1, lambda y, p, s: np.mean(np.abs(s.inverse_transform(p)[:, 0] - s.inverse_transform(y))),
      "original units already"),
-    # 04: 4 deployable model
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, before=False), "feeds raw 0-255 pixels"),
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, before=False, after=True),
+    # 04: 3 deployable model
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, before=False), "feeds raw 0-255 pixels"),
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, before=False, after=True),
      "comes after the core model"),
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, norm=False), "still standardised"),
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, invert=False), "standardises again"),
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, variance_given=np.sqrt),
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, norm=False), "still standardised"),
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, invert=False), "standardises again"),
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, variance_given=np.sqrt),
      "passed the standard deviation"),
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, scale=1 / 127.5, offset=-1.0),
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, scale=1 / 127.5, offset=-1.0),
      "without an offset"),
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, variance_given=np.square),
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, variance_given=np.square),
      "not by the variance"),
-    ("nb04", 4, lambda core, mean, variance: None, "without `return`"),
-    ("nb04", 4, lambda core, mean, variance: core, "the core model as it is"),
+    ("nb04", 3, lambda core, mean, variance: None, "without `return`"),
+    ("nb04", 3, lambda core, mean, variance: core, "the core model as it is"),
 ]  # fmt: skip
 
 
@@ -733,8 +710,8 @@ NAMED_MISTAKES += [
     ("nb02", 6, lambda layers: 1 + sum((k - 1) * s for k, s in layers), "not by its own stride"),
     ("nb02", 7, _summary_rows(r5params=3 * 3 * 32 * 64 + 32 * 64 + 64), "not one per filter"),
     ("nb03", 3, lambda e, d: np.where(np.abs(e) <= d, 0.5 * e**2, d * (np.abs(e) - d)), "not delta:"),
-    ("nb04", 3, lambda y, p, s: np.abs(s.inverse_transform(p)[:, 0] - y).sum(), "summed the absolute errors"),
-    ("nb04", 4, lambda core, mean, variance: _deployable_layers(core, mean, variance, rescale=255.0), "not Rescaling(255)"),
+    ("nb04", 1, lambda y, p, s: np.abs(s.inverse_transform(p)[:, 0] - y).sum(), "summed the absolute errors"),
+    ("nb04", 3, lambda core, mean, variance: _deployable_layers(core, mean, variance, rescale=255.0), "not Rescaling(255)"),
     ("nb06", 2, lambda names, top: _top_by_number(names, top, skip_pool=True), "pooling layer belongs"),
     ("nb05", 4, lambda a: np.stack([np.cos(2 * np.radians(a)), np.sin(2 * np.radians(a))], axis=-1).ravel(), "one row (cos 2θ, sin 2θ) per angle"),
     ("nb06", 1, lambda n, b, s: math.ceil(s / math.ceil(n / b)) + 1, "already rounds up"),
@@ -747,11 +724,7 @@ NAMED_MISTAKES += [
     ("nb03", 2, lambda m: [np.diag(m) / np.maximum(m.sum(axis=0), 1)] * 2, "precision twice"),
     ("nb03", 3, lambda e, d: np.where(np.abs(e) <= d, 0.5 * e**2, np.abs(e)), "not |error|"),
     ("nb03", 4, lambda y, k: {c: (len(y) / (k * n)) ** 0.5 for c, n in enumerate(np.bincount(y, minlength=k))}, "square root"),
-    ("nb04", 1, lambda y_train, y: (y - np.median(y_train)) / y_train.std(), "not its median"),
-    ("nb04", 1, lambda y_train, y: (y - y_train.mean()) / np.sqrt(np.mean(y_train**2)), "root mean square"),
-    ("nb04", 2, lambda z, mean, std: (z - mean) * std, "ADD the mean"),
-    ("nb04", 2, lambda z, mean, std: np.round(z * std + mean), "do not round"),
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, scale=1 / 256), "exactly 1"),
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, scale=1 / 256), "exactly 1"),
     ("nb05", 3, lambda p, t: np.min([np.abs(np.subtract(p, t)) % 180, 180 - np.abs(np.subtract(p, t)) % 180]), "np.min reduces"),
     ("nb05", 5, lambda e: np.degrees(np.arctan2(e[:, 1], e[:, 0])) / 2 + 90, "adding 90"),
     ("nb05", 5, lambda e: np.abs(np.degrees(np.arctan2(e[:, 1], e[:, 0])) / 2), "abs mirrors"),
@@ -766,6 +739,129 @@ NAMED_MISTAKES += [
     ("nb06", 6, lambda pixels: (np.asarray(pixels) - 128) / 128, "not 128"),
     ("nb07", 2, lambda b, d, units: (b + sum((d + 1) * u for u in units), b * sum(units) + (d + 1) * sum(units)), "not one per output unit"),
     ("nb07", 3, _dead_without_outputs_walk, "fixed number of steps"),
+]  # fmt: skip
+
+
+# --- Keras exercises of notebook 03: heads for four targets, and a regression head ---------------
+
+_HEAD_SPEC = {
+    "classes": ("softmax", "sparse_categorical_crossentropy", ["accuracy"]),
+    "labels": ("sigmoid", "binary_crossentropy", ["binary_accuracy"]),
+    "score": ("sigmoid", "mse", ["mae"]),
+    "quantity": (None, "mse", ["mae"]),
+}
+
+
+def _head(task_changes=None, *, units=None, functional=False, softmax_layer=False, new_input=False):
+    """A build_head_model answer: the reference, with per-task changes (activation, loss, metrics)."""
+
+    def build(backbone, task, num_outputs):
+        import keras
+
+        activation, loss, metrics = _HEAD_SPEC[task]
+        if task_changes and task in task_changes:
+            activation, loss, metrics = task_changes[task](activation, loss, metrics)
+        count = units(task, num_outputs) if units else num_outputs
+        if new_input:
+            inputs = keras.Input(shape=(8, 8, 1))
+            outputs = keras.layers.Dense(count, activation=activation)(keras.layers.Flatten()(inputs))
+            model = keras.Model(inputs, outputs)
+        elif functional:
+            inputs = keras.Input(shape=(8, 8, 1))
+            features = backbone(inputs)
+            if softmax_layer and activation == "softmax":
+                outputs = keras.layers.Softmax()(keras.layers.Dense(count)(features))
+            else:
+                outputs = keras.layers.Dense(count, activation=activation)(features)
+            model = keras.Model(inputs, outputs)
+        else:
+            model = keras.Sequential([backbone, keras.layers.Dense(count, activation=activation)])
+        model.compile(optimizer="adam", loss=loss, metrics=metrics)
+        return model
+
+    return build
+
+
+def _loss_object(name, **options):
+    import keras
+
+    return {"sparse": keras.losses.SparseCategoricalCrossentropy, "binary": keras.losses.BinaryCrossentropy}[name](**options)
+
+
+def _regression(*, take="backbone", activation=None, units=1, freeze=True, loss="mse", metrics=("mae",),
+                optimizer=None, bias=True, functional=False):  # fmt: skip
+    """A regression_model answer: the reference, with one thing changed."""
+
+    def build(classifier, target_mean):
+        import keras
+
+        if take == "classifier":
+            base = classifier
+        elif take == "new":
+            base = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Dense(16, activation="relu")])
+        else:
+            base = classifier.layers[0]
+        if freeze:
+            base.trainable = False
+        head = keras.layers.Dense(units, activation=activation,
+                                  bias_initializer=keras.initializers.Constant(target_mean) if bias else "zeros")
+        if functional:
+            inputs = keras.Input(shape=(6,))
+            model = keras.Model(inputs, head(base(inputs, training=False)))
+        else:
+            model = keras.Sequential([base, head])
+        model.compile(optimizer=optimizer or keras.optimizers.Adam(3e-3), loss=loss, metrics=list(metrics))
+        return model
+
+    return build
+
+
+NAMED_MISTAKES += [
+    # 03: 5 heads for four targets
+    ("nb03", 5, _head({"classes": lambda a, l, m: (a, _loss_object("sparse", from_logits=True), m)}),
+     "applies softmax a second time"),
+    ("nb03", 5, _head({"classes": lambda a, l, m: (None, l, m)}), "the outputs are logits (no activation)"),
+    ("nb03", 5, _head({"classes": lambda a, l, m: ("sigmoid", l, m)}), "sigmoid scores each class on its own"),
+    ("nb03", 5, _head({"classes": lambda a, l, m: (a, "categorical_crossentropy", m)}),
+     "categorical_crossentropy wants one-hot labels"),
+    ("nb03", 5, _head(units=lambda task, k: 1), "one score per class"),
+    ("nb03", 5, _head({"labels": lambda a, l, m: ("softmax", l, m)}), "softmax makes the labels compete"),
+    ("nb03", 5, _head({"labels": lambda a, l, m: ("softmax", "sparse_categorical_crossentropy", ["accuracy"])}),
+     "assumes exactly one label per image"),
+    ("nb03", 5, _head({"labels": lambda a, l, m: (a, _loss_object("binary", from_logits=True), m)}),
+     "applies sigmoid a second time"),
+    ("nb03", 5, _head({"score": lambda a, l, m: (None, l, m)}), "which can leave [0, 1]"),
+    ("nb03", 5, _head({"quantity": lambda a, l, m: ("sigmoid", l, m)}), "bounds the output, but the quantity is unbounded"),
+    ("nb03", 5, _head({"quantity": lambda a, l, m: ("relu", l, m)}), "relu cuts every negative prediction"),
+    ("nb03", 5, _head({"quantity": lambda a, l, m: (a, l, ["accuracy"])}), "accuracy counts exact matches"),
+    ("nb03", 5, _head({"quantity": lambda a, l, m: (a, "sparse_categorical_crossentropy", m)}), "is a classification loss"),
+    ("nb03", 5, _head(new_input=True), "does not use the backbone it was given"),
+    ("nb03", 5, lambda backbone, task, k: None, "without `return model`"),
+    # 03: 6 a regression head on a classifier's backbone
+    ("nb03", 6, _regression(take="classifier"), "sits on the classifier's class probabilities"),
+    ("nb03", 6, _regression(take="new"), "does not reuse the classifier's backbone"),
+    ("nb03", 6, _regression(activation="softmax"), "single unit softmax is always exactly 1"),
+    ("nb03", 6, _regression(activation="sigmoid"), "which bounds or cuts the output"),
+    ("nb03", 6, _regression(freeze=False), "only the head's 16 weights"),
+    ("nb03", 6, _regression(metrics=("accuracy",)), "accuracy counts exact matches"),
+    ("nb03", 6, _regression(loss="sparse_categorical_crossentropy"), "is a classification loss"),
+    ("nb03", 6, _regression(optimizer="adam"), "the task asks for"),
+    ("nb03", 6, _regression(bias=False), "bias starts at"),
+    ("nb03", 6, _regression(units=3), "needs Dense(1)"),
+]  # fmt: skip
+
+OTHER_RIGHT_ANSWERS_KERAS = [
+    ("nb03", 5, _head(functional=True, softmax_layer=True)),
+    ("nb03", 5, _head({"classes": lambda a, l, m: (None, _loss_object("sparse", from_logits=True), m),
+                       "labels": lambda a, l, m: (None, _loss_object("binary", from_logits=True), ["accuracy"]),
+                       "score": lambda a, l, m: (__import__("tensorflow").nn.sigmoid, "binary_crossentropy", ["mae"]),
+                       "quantity": lambda a, l, m: ("linear", __import__("keras").losses.Huber(), ["mae", "mse"])})),
+    ("nb03", 5, _head({"classes": lambda a, l, m: (__import__("tensorflow").nn.softmax,
+                                                   __import__("keras").losses.sparse_categorical_crossentropy,
+                                                   [__import__("keras").metrics.SparseCategoricalAccuracy()]),
+                       "quantity": lambda a, l, m: (None, "mae", [__import__("keras").metrics.RootMeanSquaredError()])})),
+    ("nb03", 6, _regression(functional=True, loss="huber")),
+    ("nb03", 6, _regression(loss=__import__("keras").losses.MeanAbsoluteError(), metrics=("mae", "mse"))),
 ]  # fmt: skip
 
 
@@ -902,6 +998,80 @@ NAMED_MISTAKES += [
     ("nb06", 4, _fine_tuning(rate=1e-2), "lower rate it is given"),
 ]  # fmt: skip
 
+
+# --- Keras exercises of notebook 04: train on standardised labels; save and load ----------------
+
+
+def _standardised_fit(*, stats="train", train_all=False, inverse="adapt", inverse_stats="train", fit=True,
+                      epochs=None, numpy_labels=False, by_variance=False):  # fmt: skip
+    """A fit_on_standardised_labels answer: the reference, with one thing changed."""
+
+    def fit_on_standardised_labels(model, x, y, num_train, epochs_given):
+        import keras
+
+        x_train, y_train = (x, y) if train_all else (x[:num_train], y[:num_train])
+        source = {"train": y[:num_train], "all": y, "held_out": y[num_train:], "raw": None}
+        if stats == "raw":
+            labels = y_train
+        elif numpy_labels or by_variance:
+            ref = source[stats]
+            labels = (y_train - ref.mean()) / (ref.var() if by_variance else ref.std())
+        else:
+            normalizer = keras.layers.Normalization(axis=None)
+            normalizer.adapt(source[stats])
+            labels = normalizer(y_train)
+        if fit:
+            model.fit(x_train, labels, epochs=epochs or epochs_given, batch_size=32, verbose=0)
+        ref = source[inverse_stats]
+        if inverse == "none":
+            return model
+        if inverse == "adapt":
+            layer = keras.layers.Normalization(axis=None, invert=True)
+            layer.adapt(ref)
+        elif inverse == "again":
+            layer = keras.layers.Normalization(axis=None)
+            layer.adapt(ref)
+        elif inverse == "std_as_variance":
+            layer = keras.layers.Normalization(axis=None, mean=float(ref.mean()), variance=float(ref.std()), invert=True)
+        elif inverse == "values":
+            layer = keras.layers.Normalization(axis=None, mean=float(ref.mean()), variance=float(ref.var()), invert=True)
+        else:  # a Lambda layer with the arithmetic written out
+            mean, std = float(ref.mean()), float(ref.std())
+            layer = keras.layers.Lambda(lambda z: z * std + mean)
+        inputs = keras.Input(shape=(8,))
+        return keras.Model(inputs, layer(model(inputs))) if inverse == "values" else keras.Sequential([model, layer])
+
+    return fit_on_standardised_labels
+
+
+def _deployable_lambda(core, mean, variance):
+    import keras
+
+    return keras.Sequential([keras.Input(shape=core.input_shape[1:]), keras.layers.Lambda(lambda t: t / 255.0), core,
+                             keras.layers.Normalization(mean=mean, variance=variance, invert=True)])  # fmt: skip
+
+
+NAMED_MISTAKES += [
+    # 04: 2 train on standardised labels
+    ("nb04", 2, _standardised_fit(stats="raw"), "trained on the raw labels"),
+    ("nb04", 2, _standardised_fit(stats="all", inverse_stats="all"), "test answers leaked into training"),
+    ("nb04", 2, _standardised_fit(stats="held_out", inverse_stats="held_out"), "statistics of the held-out labels"),
+    ("nb04", 2, _standardised_fit(by_variance=True), "divided by the variance"),
+    ("nb04", 2, _standardised_fit(train_all=True), "trained on all 288 samples"),
+    ("nb04", 2, _standardised_fit(fit=False), "never called model.fit"),
+    ("nb04", 2, _standardised_fit(epochs=3), "train for the `epochs` it is given"),
+    ("nb04", 2, _standardised_fit(inverse="none"), "still answers in standardised units"),
+    ("nb04", 2, _standardised_fit(inverse="again"), "the last Normalization standardises again"),
+    ("nb04", 2, _standardised_fit(inverse_stats="all"), "the inverse uses the statistics of all labels"),
+    ("nb04", 2, _standardised_fit(inverse="std_as_variance"), "you passed the standard deviation"),
+    ("nb04", 2, _standardised_fit(inverse="lambda"), "A Lambda layer holds Python code"),
+    # 04: 3 deployable model, saved and loaded
+    ("nb04", 3, _deployable_lambda, "A Lambda layer holds Python code"),
+]  # fmt: skip
+
+OTHER_RIGHT_ANSWERS_KERAS += [
+    ("nb04", 2, _standardised_fit(numpy_labels=True, inverse="values")),
+]
 
 def _field_popping(layers):
     field, jump = 1, 1
@@ -1071,24 +1241,15 @@ OWN_WRONG_ANSWERS = [
      "class indices"),
     ("nb03", 4, lambda y, k: {c: len(y) / (k + n) for c, n in enumerate(np.bincount(y, minlength=k))}, None),
     ("nb03", 4, lambda y, k: {c: (len(y) / (k * n)) ** 0.5 for c, n in enumerate(np.bincount(y, minlength=k))}, "square root"),
-    ("nb04", 1, lambda y_train, y: (y - y_train.mean()) / y.std(), "take the standard deviation from y_train"),
-    ("nb04", 1, lambda y_train, y: (y - y.mean()) / y_train.std(), "take the mean from y_train"),
-    ("nb04", 1, lambda y_train, y: (y - np.median(y_train)) / y_train.std(), "not its median"),
-    ("nb04", 1, lambda y_train, y: (y_train - y_train.mean()) / y_train.std(), "you standardised y_train"),
-    ("nb04", 1, lambda y_train, y: (y - y_train.mean()) / np.sqrt(np.mean(y_train**2)), "root mean square"),
-    ("nb04", 2, lambda z, mean, std: z * std - mean, "add the mean back"),
-    ("nb04", 2, lambda z, mean, std: (z - mean) * std, "ADD the mean"),
-    ("nb04", 2, lambda z, mean, std: z * mean + std, "mean and std are the other way round"),
-    ("nb04", 2, lambda z, mean, std: np.round(z * std + mean), "do not round"),
-    ("nb04", 3, lambda y, p, s: np.mean(np.abs(s.inverse_transform(p).ravel() - y)) / s.scale_, "standardised units"),
-    ("nb04", 3, lambda y, p, s: np.median(np.abs(s.inverse_transform(p)[:, 0] - y)), "median absolute error"),
-    ("nb04", 3, lambda y, p, s: np.abs(s.inverse_transform(p)[:, 0] - y), "not a number"),
-    ("nb04", 3, lambda y, p, s: np.mean((s.inverse_transform(p)[:, 0] - y) ** 2), "that is the mean squared error"),
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, scale=1 / 256), "exactly 1"),
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, before=False, after=True,
+    ("nb04", 1, lambda y, p, s: np.mean(np.abs(s.inverse_transform(p).ravel() - y)) / s.scale_, "standardised units"),
+    ("nb04", 1, lambda y, p, s: np.median(np.abs(s.inverse_transform(p)[:, 0] - y)), "median absolute error"),
+    ("nb04", 1, lambda y, p, s: np.abs(s.inverse_transform(p)[:, 0] - y), "not a number"),
+    ("nb04", 1, lambda y, p, s: np.mean((s.inverse_transform(p)[:, 0] - y) ** 2), "that is the mean squared error"),
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, scale=1 / 256), "exactly 1"),
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, before=False, after=True,
                                                          invert=False), "standardises again"),
-    ("nb04", 4, lambda core, mean, variance: core, "the core model as it is"),
-    ("nb04", 4, lambda core, mean, variance: _deployable(core, mean, variance, before=False, norm=False),
+    ("nb04", 3, lambda core, mean, variance: core, "the core model as it is"),
+    ("nb04", 3, lambda core, mean, variance: _deployable(core, mean, variance, before=False, norm=False),
      "the core model as it is"),
     ("nb05", 1, lambda y: np.var(y) * len(y), "summed the squared errors"),
     ("nb05", 1, lambda y: np.mean(np.abs(y - np.mean(y))), "mean absolute deviation"),
@@ -1167,7 +1328,7 @@ OTHER_RIGHT_ANSWERS = [  # right answers spelled unlike the reference: a check m
     ("nb02", 7, lambda: [(list(shape), np.int64(params)) for shape, params in _summary_rows()()]),
     ("nb03", 1, lambda t, p, k: np.histogram2d(t, p, bins=k, range=[[0, k], [0, k]])[0]),
     ("nb03", 4, lambda y, k: {np.int64(c): float(w) for c, w in enumerate(len(y) / (k * np.bincount(y, minlength=k)))}),
-    ("nb04", 4, _functional_deployable),
+    ("nb04", 3, _functional_deployable),
     ("nb06", 2, lambda names, top: tuple(n for n in names if n.startswith("block") and _block_number(n) in
                                          sorted({_block_number(m) for m in names if m.startswith("block")})[::-1][:top])),
     ("nb07", 2, lambda b, d, units: (np.int64(b + sum((d + 1) * u for u in units)),
@@ -1290,15 +1451,11 @@ HELD_OUT_WRONG_ANSWERS = [
      "one number (a mean or a sum)"),
     ("nb03", 4, lambda y, k: {c: k / n for c, n in enumerate(np.bincount(y, minlength=k))}, None),
     ("nb03", 4, lambda y, k: {c: max(np.bincount(y)) / n for c, n in enumerate(np.bincount(y, minlength=k))}, "largest class"),
-    ("nb04", 1, lambda y_train, y: (y - np.mean(y_train)) / np.std(y_train, ddof=1), "ddof=1"),
-    ("nb04", 1, lambda y_train, y: (y - y_train.min()) / np.ptp(y_train), "min-max"),
-    ("nb04", 1, lambda y_train, y: _in_place(y, lambda a: a.__isub__(y_train.mean())) / y_train.std(), "in place"),
-    ("nb04", 2, lambda z, mean, std: std * (z + mean), "added the mean before multiplying"),
-    ("nb04", 3, lambda y, p, s: np.mean(np.abs(p * s.scale_ + s.mean_ - y)), "broadcasts"),
-    ("nb04", 3, lambda y, p, s: np.abs(s.inverse_transform(p)[:, 0] - y).sum(), "summed the absolute errors"),
-    ("nb04", 4, lambda core, mean, variance: _deployable_layers(core, mean, variance, rescale=1 / 255, invert=False),
+    ("nb04", 1, lambda y, p, s: np.mean(np.abs(p * s.scale_ + s.mean_ - y)), "broadcasts"),
+    ("nb04", 1, lambda y, p, s: np.abs(s.inverse_transform(p)[:, 0] - y).sum(), "summed the absolute errors"),
+    ("nb04", 3, lambda core, mean, variance: _deployable_layers(core, mean, variance, rescale=1 / 255, invert=False),
      "standardises again"),
-    ("nb04", 4, lambda core, mean, variance: _deployable_layers(core, mean, variance, rescale=255.0), "not Rescaling(255)"),
+    ("nb04", 3, lambda core, mean, variance: _deployable_layers(core, mean, variance, rescale=255.0), "not Rescaling(255)"),
     ("nb05", 1, lambda y: ((y - y.mean()) ** 2).sum() / (len(y) - 1), "ddof=1"),
     ("nb05", 1, lambda y: np.var(y) ** 0.5, "the standard deviation"),
     ("nb05", 3, lambda p, t: (lambda d: np.where(d > 90, 180 - d, d))(np.abs(np.asarray(p) - np.asarray(t))),
@@ -1317,6 +1474,18 @@ HELD_OUT_WRONG_ANSWERS = [
      "fixed number of steps"),
 ]  # fmt: skip
 
+HELD_OUT_WRONG_ANSWERS += [  # the Keras exercises of issue 13, written after their checks, as they stood
+    ("nb03", 5, _head({"classes": lambda a, l, m: (a, __import__("keras").losses.CategoricalCrossentropy(), m)}),
+     "categorical_crossentropy wants one-hot labels"),
+    ("nb03", 5, _head({"labels": lambda a, l, m: (None, l, m)}), "the outputs are logits (no activation)"),
+    ("nb03", 5, _head({"score": lambda a, l, m: ("relu", l, m)}), "which can leave [0, 1]"),
+    ("nb03", 5, _head({"quantity": lambda a, l, m: ("tanh", l, m)}), "bounds the output, but the quantity is unbounded"),
+    ("nb03", 6, _regression(metrics=("accuracy", "mae")), "accuracy counts exact matches"),
+    ("nb03", 6, _regression(optimizer=__import__("keras").optimizers.SGD(3e-3)), "the task asks for"),
+    ("nb04", 2, _standardised_fit(stats="all"), "test answers leaked into training"),
+    ("nb04", 2, _standardised_fit(epochs=1), "train for the `epochs` it is given"),
+]  # fmt: skip
+
 HELD_OUT_RIGHT_ANSWERS = [
     ("nb01", 3, lambda n, k: n * k - n + 1),
     ("nb01", 3, lambda n, k: k + (n - 1) * (k - 1)),
@@ -1328,9 +1497,8 @@ HELD_OUT_RIGHT_ANSWERS = [
     ("nb03", 1, lambda t, p, k: _confusion_loop(t, p, k).astype(float)),
     ("nb03", 3, lambda e, d: np.where(np.abs(e) <= d, e**2 / 2, d * np.abs(e) - d**2 / 2)),
     ("nb03", 4, lambda y, k: {c: len(y) / n / k for c, n in enumerate(np.bincount(y, minlength=k))}),
-    ("nb04", 2, lambda z, mean, std: mean + std * np.asarray(z)),
-    ("nb04", 3, lambda y, p, s: np.mean(np.abs(s.inverse_transform(p).squeeze() - y))),
-    ("nb04", 4, lambda core, mean, variance: _deployable_layers(core, mean, variance, rescale=1.0 / 255)),
+    ("nb04", 1, lambda y, p, s: np.mean(np.abs(s.inverse_transform(p).squeeze() - y))),
+    ("nb04", 3, lambda core, mean, variance: _deployable_layers(core, mean, variance, rescale=1.0 / 255)),
     ("nb05", 1, lambda y: np.mean((y - y.mean()) ** 2)),
     ("nb05", 3, lambda p, t: (lambda d: np.where(d > 90, 180 - d, d))(np.abs(np.asarray(p) - np.asarray(t)) % 180)),
     ("nb05", 4, lambda a: np.column_stack([np.cos(np.deg2rad(2 * np.asarray(a))), np.sin(np.deg2rad(2 * np.asarray(a)))])),
@@ -1376,8 +1544,8 @@ def _run(module, number, answer):
 
 @pytest.mark.parametrize(
     "module, number, answer",
-    OTHER_RIGHT_ANSWERS + HELD_OUT_RIGHT_ANSWERS,
-    ids=_exercise_ids(OTHER_RIGHT_ANSWERS + HELD_OUT_RIGHT_ANSWERS),
+    OTHER_RIGHT_ANSWERS + HELD_OUT_RIGHT_ANSWERS + OTHER_RIGHT_ANSWERS_KERAS,
+    ids=_exercise_ids(OTHER_RIGHT_ANSWERS + HELD_OUT_RIGHT_ANSWERS + OTHER_RIGHT_ANSWERS_KERAS),
 )
 def test_right_answer_spelled_differently_passes(module, number, answer):
     result = _run(module, number, answer)
