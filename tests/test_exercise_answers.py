@@ -1073,6 +1073,92 @@ OTHER_RIGHT_ANSWERS_KERAS += [
     ("nb04", 2, _standardised_fit(numpy_labels=True, inverse="values")),
 ]
 
+
+# --- Keras exercises of notebook 01: an edge detector set by hand; the digit CNN of a spec --------
+
+_SOBEL_RISING = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+
+
+def _edge_layer(kernel=_SOBEL_RISING, *, bias=None, channels=1, filters=1, same=False, wrap=False):
+    """A vertical_edge_layer answer: a Conv2D built and set by hand."""
+
+    def vertical_edge_layer():
+        import keras
+
+        k = np.asarray(kernel, dtype="float32")
+        layer = keras.layers.Conv2D(filters, k.shape, padding="same" if same else "valid", use_bias=bias is not None)
+        layer.build((None, None, None, channels))
+        weights = np.tile(k[:, :, None, None], (1, 1, channels, filters))
+        layer.set_weights([weights] if bias is None else [weights, np.full(filters, bias, "float32")])
+        return keras.Sequential([keras.Input(shape=(8, 8, 1)), layer]) if wrap else layer
+
+    return vertical_edge_layer
+
+
+def _spec_cnn(*, pooling="GlobalAveragePooling2D", rescale=1 / 16, head="softmax", loss="sparse_categorical_crossentropy",
+              from_logits=False, units=10, optimizer=None, max_pool=True, filters=16, functional=False):  # fmt: skip
+    """A build_spec_cnn answer: the reference, with one thing changed."""
+
+    def build_spec_cnn():
+        import keras
+
+        layers = [] if rescale is None else [keras.layers.Rescaling(rescale)]
+        layers.append(keras.layers.Conv2D(filters, 3, padding="same", activation="relu"))
+        if max_pool:
+            layers.append(keras.layers.MaxPooling2D(2))
+        layers.append(keras.layers.Conv2D(32, 3, padding="same", activation="relu"))
+        layers.append(getattr(keras.layers, pooling)())
+        if head == "softmax_layer":
+            layers += [keras.layers.Dense(units), keras.layers.Softmax()]
+        else:
+            layers.append(keras.layers.Dense(units, activation=head))
+        if functional:
+            inputs = keras.Input(shape=(8, 8, 1))
+            x = inputs
+            for layer in layers:
+                x = layer(x)
+            model = keras.Model(inputs, x)
+        else:
+            model = keras.Sequential([keras.Input(shape=(8, 8, 1)), *layers])
+        loss_object = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
+                       "categorical_crossentropy": keras.losses.CategoricalCrossentropy}[loss](from_logits=from_logits)
+        model.compile(optimizer=optimizer or keras.optimizers.Adam(0.01), loss=loss_object, metrics=["accuracy"])
+        return model
+
+    return build_spec_cnn
+
+
+NAMED_MISTAKES += [
+    # 01: 5 a vertical-edge detector set by hand
+    ("nb01", 5, _edge_layer([[1, 0, -1], [2, 0, -2], [1, 0, -1]]), "responds negatively where the image turns"),
+    ("nb01", 5, _edge_layer([[-1, -2, -1], [0, 0, 0], [1, 2, 1]]), "the kernel is transposed"),
+    ("nb01", 5, _edge_layer([[0, 0, 1], [0, 0, 2], [0, 0, 1]]), "must sum to 0"),
+    ("nb01", 5, _edge_layer(bias=0.5), "that is the bias"),
+    ("nb01", 5, _edge_layer(channels=3), "build it for one input channel"),
+    ("nb01", 5, _edge_layer(filters=2), "one filter (Conv2D(1, 3))"),
+    ("nb01", 5, lambda: None, "without `return layer`"),
+    # 01: 6 the digit CNN of a written spec
+    ("nb01", 6, _spec_cnn(pooling="Flatten"), "the model uses Flatten"),
+    ("nb01", 6, _spec_cnn(rescale=None), "starts with Rescaling(1 / 16)"),
+    ("nb01", 6, _spec_cnn(rescale=1 / 255), "the scale is 1 / 16"),
+    ("nb01", 6, _spec_cnn(head="sigmoid"), "scores each digit on its own"),
+    ("nb01", 6, _spec_cnn(loss="categorical_crossentropy"), "wants one-hot labels"),
+    ("nb01", 6, _spec_cnn(from_logits=True), "softmax is applied twice"),
+    ("nb01", 6, _spec_cnn(head=None), "the output has no activation (logits)"),
+    ("nb01", 6, _spec_cnn(units=1), "has units=1"),
+    ("nb01", 6, _spec_cnn(optimizer="adam"), "the spec says Adam(0.01)"),
+    ("nb01", 6, _spec_cnn(max_pool=False), "one MaxPooling2D(2) between"),
+    ("nb01", 6, _spec_cnn(filters=8), "has filters=8"),
+]  # fmt: skip
+
+OTHER_RIGHT_ANSWERS_KERAS += [
+    ("nb01", 5, _edge_layer(same=True, bias=0.0)),
+    ("nb01", 5, _edge_layer([[-1, 0, 1]] * 3, wrap=True)),
+    ("nb01", 6, _spec_cnn(head="softmax_layer", functional=True)),
+    ("nb01", 6, _spec_cnn(head=None, from_logits=True)),
+]
+
+
 def _field_popping(layers):
     field, jump = 1, 1
     while layers:

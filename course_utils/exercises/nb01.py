@@ -350,3 +350,235 @@ exercise_4 = Exercise(
     )
     return model''',
 )
+
+
+# ------------------------------------------------------------------------------------------
+# Keras exercises: a Conv2D set by hand; the digit CNN of a written spec, trained.
+# ------------------------------------------------------------------------------------------
+
+
+def _edge_images():
+    """8x8 one-channel test images: flat, a dark-to-bright vertical step, its mirror, a horizontal step."""
+    flat = np.full((8, 8), 0.7)
+    rising = np.zeros((8, 8))
+    rising[:, 4:] = 1.0  # dark on the left, bright on the right
+    falling = 1.0 - rising
+    horizontal = rising.T  # dark on top, bright below
+    return np.stack([flat, rising, falling, horizontal])[..., np.newaxis].astype("float32")
+
+
+def _edge_responses(answer, layer, call):
+    """The layer's response to the four test images, cropped to the 6x6 'valid' interior."""
+    import keras
+
+    if isinstance(layer, keras.Model):
+        convs = [item for item in kc.all_layers(layer) if isinstance(item, keras.layers.Conv2D)]
+        if len(convs) != 1:
+            raise IncorrectAnswer(f"{call} returned a model with {len(convs)} Conv2D layers; return the one Conv2D layer.")
+    elif not isinstance(layer, keras.layers.Conv2D):
+        raise IncorrectAnswer(
+            f"{call} returned {type(layer).__name__}; return the keras.layers.Conv2D layer whose kernel you set."
+            + (" Did the function end without `return layer`?" if layer is None else "")
+        )
+    try:
+        maps = np.asarray(keras.ops.convert_to_numpy(layer(_edge_images())), dtype=np.float64)
+    except Exception as err:
+        raise IncorrectAnswer(
+            f"{call}: calling the layer on 8x8 images with one channel raised {type(err).__name__}: {str(err)[:200]}"
+            "\nLikely mistake: build it for one input channel: layer.build((None, None, None, 1)) (or an 8x8x1 input)."
+        ) from err
+    if maps.ndim != 4 or maps.shape[-1] != 1:
+        raise IncorrectAnswer(f"{call}: the layer gives {maps.shape[-1] if maps.ndim == 4 else maps.shape} maps; "
+                              "one filter (Conv2D(1, 3)) gives one edge map.")  # fmt: skip
+    if maps.shape[1:3] == (8, 8):
+        maps = maps[:, 1:-1, 1:-1]
+    if maps.shape[1:3] != (6, 6):
+        raise IncorrectAnswer(f"{call}: the maps are {maps.shape[1]}x{maps.shape[2]}; use a 3x3 kernel with stride 1.")
+    return maps[..., 0]
+
+
+def _check_edge_detector(answer) -> str:
+    call = describe_call(answer, (), {})
+    flat, rising, falling, horizontal = _edge_responses(answer, call_answer(answer), call)
+    tolerance = 1e-4 * max(1.0, np.abs(rising).max())
+    edge_columns = [2, 3]  # windows that straddle the step between columns 3 and 4 of the image
+    if np.abs(flat).max() > tolerance:
+        level = float(np.mean(flat))
+        if np.ptp(flat) < tolerance and np.abs(rising[:, [0, 5]] - level).max() < tolerance:
+            raise IncorrectAnswer(
+                f"{call}: the layer answers {level:.3g} on a flat image, everywhere: that is the bias. An edge "
+                "detector answers 0 where nothing changes: use_bias=False, or set the bias to 0."
+            )
+        raise IncorrectAnswer(
+            f"{call}: the layer answers up to {np.abs(flat).max():.3g} on a flat grey image. Its kernel must "
+            "sum to 0 (each row: -1, 0, 1 or -1, 0, 2 ...), so that a region without change gives 0."
+        )
+    if np.abs(rising).max() <= tolerance and np.abs(horizontal).max() > tolerance:
+        raise IncorrectAnswer(
+            f"{call}: the layer responds to the horizontal edge and not to the vertical one: the kernel is "
+            "transposed. kernel[row, column]: the sign must change from the left column to the right one."
+        )
+    if np.abs(horizontal).max() > tolerance:
+        raise IncorrectAnswer(f"{call}: the layer also responds to a horizontal edge; a vertical-edge detector must not.")
+    if rising[:, edge_columns].min() < -tolerance and falling[:, edge_columns].max() > tolerance:
+        raise IncorrectAnswer(
+            f"{call}: the layer responds negatively where the image turns from dark to bright (left to "
+            "right): the notebook's Sobel x does that (cross-correlation does not flip the kernel). Negate it: "
+            "negative weights on the left column, positive on the right."
+        )
+    if not (rising[:, edge_columns].min() > tolerance and np.abs(np.delete(rising, edge_columns, axis=1)).max() <= tolerance):
+        raise IncorrectAnswer(f"{call}: the layer does not answer positively exactly along the dark-to-bright edge.")
+    return f"Edge response {rising[:, edge_columns].max():.3g} on the step, 0 on flat and horizontal regions."
+
+
+exercise_5 = Exercise(
+    5,
+    "a vertical-edge detector set by hand",
+    answer_name="vertical_edge_layer",
+    checker=_check_edge_detector,
+    hint=(
+        "Build the layer for one channel first (layer.build((None, None, None, 1))), then "
+        "layer.set_weights([kernel]) with kernel of shape (3, 3, 1, 1): (height, width, in_channels, "
+        "filters). Think about where the dark and the bright pixels sit under the window, and which "
+        "sign each column's weights need."
+    ),
+    solution='''def vertical_edge_layer():
+    """A Conv2D with one 3x3 filter that answers positively where dark turns bright to the right."""
+    layer = keras.layers.Conv2D(1, 3, use_bias=False)
+    layer.build((None, None, None, 1))
+    kernel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype="float32")
+    layer.set_weights([kernel[:, :, np.newaxis, np.newaxis]])
+    return layer''',
+)
+
+
+_SPEC = [  # (layer type, what the spec fixes)
+    ("Rescaling", {}),
+    ("Conv2D", {"filters": 16, "kernel_size": (3, 3), "padding": "same", "activation": "relu"}),
+    ("MaxPooling2D", {}),
+    ("Conv2D", {"filters": 32, "kernel_size": (3, 3), "padding": "same", "activation": "relu"}),
+    ("GlobalAveragePooling2D", {}),
+    ("Dense", {"units": 10}),
+]
+EPOCHS_6 = 12
+
+
+def _spec_layers(model):
+    """The model's layers without the Input, Dropout and a final Softmax/Activation layer."""
+    layers = [layer for layer in kc.all_layers(model) if not hasattr(layer, "layers")]
+    layers = [layer for layer in layers if type(layer).__name__ not in ("InputLayer", "Dropout")]
+    if layers and type(layers[-1]).__name__ in ("Softmax", "Activation"):
+        layers = layers[:-1]
+    return layers
+
+
+def _digit_split():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = digits.images[..., np.newaxis].astype("float32")
+    labels = digits.target
+    order = np.random.default_rng(0).permutation(len(labels))
+    train, held_out = order[:900], order[900:1400]
+    return images[train], labels[train], images[held_out], labels[held_out]
+
+
+def _check_spec_cnn(answer) -> str:
+    import keras
+
+    call = describe_call(answer, (), {})
+    keras.utils.set_random_seed(0)  # the same initial weights at every check
+    model = kc.as_model(call_answer(answer), call)
+    if tuple(model.input_shape) != (None, 8, 8, 1):
+        raise IncorrectAnswer(f"{call}: the input shape is {model.input_shape}; start with keras.Input(shape=(8, 8, 1)).")
+    layers = _spec_layers(model)
+    kinds = [type(layer).__name__ for layer in layers]
+    if "Flatten" in kinds and "GlobalAveragePooling2D" not in kinds:
+        raise IncorrectAnswer(
+            f"{call}: the spec asks for GlobalAveragePooling2D before the head, and the model uses Flatten: "
+            "global pooling keeps one number per channel (32), whatever the image size, instead of every position."
+        )
+    if kinds and kinds[0] != "Rescaling":
+        raise IncorrectAnswer(f"{call}: the spec starts with Rescaling(1 / 16), so the 0-16 pixels reach the network as 0-1.")
+    if kinds.count("MaxPooling2D") != 1:
+        raise IncorrectAnswer(f"{call}: the spec has one MaxPooling2D(2) between the two convolutions; the model has "
+                              f"{kinds.count('MaxPooling2D')}.")  # fmt: skip
+    if kinds != [kind for kind, _ in _SPEC]:
+        raise IncorrectAnswer(f"{call}: the layers are {kinds}; the spec is {[kind for kind, _ in _SPEC]}.")
+    for index, (layer, (kind, fixed)) in enumerate(zip(layers, _SPEC, strict=True), start=1):
+        config = layer.get_config()
+        for key, value in fixed.items():
+            got = tuple(config[key]) if isinstance(config[key], list) else config[key]
+            if key == "activation":
+                got = kc._activation_name(layer.activation)
+            if got != value:
+                raise IncorrectAnswer(f"{call}: layer {index} ({kind}) has {key}={got!r}; the spec says {value!r}.")
+    scale = layers[0].get_config()["scale"]
+    if not np.isclose(float(scale), 1 / 16):
+        raise IncorrectAnswer(f"{call}: Rescaling has scale {scale:.4g}; the pixels go from 0 to 16, so the scale is 1 / 16.")
+    activation = kc.final_activation(model)
+    loss = kc.compiled_loss(model)
+    if activation == "sigmoid":
+        raise IncorrectAnswer(
+            f"{call}: the output ends in sigmoid, which scores each digit on its own; one digit per image "
+            "needs softmax, so the ten probabilities compete and sum to 1."
+        )
+    if loss.name == "categorical_crossentropy":
+        raise IncorrectAnswer(
+            f"{call}: categorical_crossentropy wants one-hot labels, but the digit labels are integers 0-9: "
+            "use sparse_categorical_crossentropy."
+        )
+    if loss.name != "sparse_categorical_crossentropy":
+        raise IncorrectAnswer(f"{call}: compile with loss='sparse_categorical_crossentropy'; found {loss.name!r}.")
+    if activation == "softmax" and loss.from_logits:
+        raise IncorrectAnswer(
+            f"{call}: the output is softmax but the loss has from_logits=True, so softmax is applied twice; "
+            "keep from_logits=False with a softmax output."
+        )
+    if activation == "linear" and not loss.from_logits:
+        raise IncorrectAnswer(
+            f"{call}: the output has no activation (logits), but the loss expects probabilities; add "
+            "activation='softmax' or pass from_logits=True."
+        )
+    name, rate = kc.optimizer_info(model)
+    if name != "Adam" or not np.isclose(rate, 0.01):
+        raise IncorrectAnswer(f"{call}: the model is compiled with {name} at learning rate {rate:g}; the spec says Adam(0.01).")
+    x_train, y_train, x_val, y_val = _digit_split()
+    accuracy = kc.train_and_score(model, x_train, y_train, x_val, y_val, epochs=EPOCHS_6, batch_size=64, seed=0, call=call)
+    if accuracy < 0.75:  # the reference: 0.87 to 0.90 over five seeds
+        raise IncorrectAnswer(
+            f"{call}: after {EPOCHS_6} epochs on 900 digits the held-out accuracy is {accuracy:.3f}, below 0.75."
+        )
+    return f"Built to spec; held-out accuracy {accuracy:.3f} on 500 digits after {EPOCHS_6} epochs."
+
+
+exercise_6 = Exercise(
+    6,
+    "the digit CNN of a written spec, trained",
+    answer_name="build_spec_cnn",
+    checker=_check_spec_cnn,
+    hint=(
+        "Write the spec's layers one per line inside keras.Sequential, after keras.Input(shape=(8, 8, 1)). "
+        "Global average pooling is its own layer in keras.layers. The labels are integers 0-9: "
+        "pick the loss whose name says 'sparse'."
+    ),
+    solution='''def build_spec_cnn():
+    """The digit CNN of the spec, compiled with Adam(0.01) for integer labels."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(8, 8, 1)),
+            keras.layers.Rescaling(1 / 16),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model''',
+)
