@@ -1159,6 +1159,93 @@ OTHER_RIGHT_ANSWERS_KERAS += [
 ]
 
 
+# --- Keras exercises of notebook 02: a stack to a receptive field; a separable block -------------
+
+
+def _stack(*spec, input_shape=(64, 64, 3)):
+    """A design_stack answer from a spec: ("c", filters, kernel), ("p",), ("flatten",), ("dense", units)."""
+
+    def design_stack():
+        import keras
+
+        layers = [keras.Input(shape=input_shape)]
+        for item in spec:
+            if item[0] == "c":
+                layers.append(keras.layers.Conv2D(item[1], item[2] if len(item) > 2 else 3, padding="same", activation="relu"))
+            elif item[0] == "p":
+                layers.append(keras.layers.MaxPooling2D(2))
+            elif item[0] == "flatten":
+                layers.append(keras.layers.Flatten())
+            else:
+                layers.append(keras.layers.Dense(item[1]))
+        return keras.Sequential(layers)
+
+    return design_stack
+
+
+_GOOD_STACK = [("c", 16), ("p",), ("c", 16), ("p",), ("c", 16), ("p",), ("c", 16)]
+
+
+def _separable(*, kind="SeparableConv2D", keep_strides=True, keep_activation=True, saving="formula", pair=True,
+               functional=False):  # fmt: skip
+    """A separable_block answer: the reference, with one thing changed."""
+
+    def separable_block(block):
+        import keras
+
+        layers = []
+        for conv in block.layers:
+            c = conv.get_config()
+            options = {"strides": c["strides"] if keep_strides else 1, "padding": c["padding"],
+                       "activation": c["activation"] if keep_activation else None}  # fmt: skip
+            if kind == "DepthwiseConv2D":
+                layers.append(keras.layers.DepthwiseConv2D(c["kernel_size"], **options))
+            else:
+                layers.append(getattr(keras.layers, kind)(c["filters"], c["kernel_size"], **options))
+        inputs = keras.Input(shape=block.input_shape[1:])
+        if functional:
+            x = inputs
+            for layer in layers:
+                x = layer(x)
+            model = keras.Model(inputs, x)
+        else:
+            model = keras.Sequential([inputs, *layers])
+        new, old = model.count_params(), block.count_params()
+        value = {"formula": old - new, "own": new, "ratio": round(old / new, 2), "negative": new - old,
+                 "depthwise_bias": old - new - sum(int(conv.kernel.shape[2]) for conv in block.layers),
+                 "numpy": np.int64(old - new)}[saving]  # fmt: skip
+        return (model, value) if pair else model
+
+    return separable_block
+
+
+NAMED_MISTAKES += [
+    # 02: 8 a stack to a receptive field within a budget
+    ("nb02", 8, _stack(("c", 8), ("c", 8), ("c", 8), ("c", 8), ("c", 8)), "every layer has stride 1"),
+    ("nb02", 8, _stack(("c", 16), ("p",), ("c", 16)), "the goal is at least 30"),
+    ("nb02", 8, _stack(("c", 32, 9), ("p",), ("c", 32, 9), ("p",), ("c", 16)), "kernel costs k * k * C_in * C_out"),
+    ("nb02", 8, _stack(("c", 32), ("p",), ("c", 64), ("p",), ("c", 64), ("p",), ("c", 64)), "Fewer filters"),
+    ("nb02", 8, _stack(*_GOOD_STACK, ("flatten",), ("dense", 10)), "convolutions and pooling only"),
+    ("nb02", 8, _stack(*_GOOD_STACK, input_shape=(32, 32, 3)), "start with keras.Input(shape=(64, 64, 3))"),
+    ("nb02", 8, _stack(*_GOOD_STACK[:-1], ("c", 4)), "at least 8 channels"),
+    # 02: 9 the separable version of a block
+    ("nb02", 9, _separable(kind="Conv2D"), "still has Conv2D"),
+    ("nb02", 9, _separable(kind="DepthwiseConv2D"), "DepthwiseConv2D alone"),
+    ("nb02", 9, _separable(keep_strides=False), "convolution 2 has strides"),
+    ("nb02", 9, _separable(keep_activation=False), "lost its activation"),
+    ("nb02", 9, _separable(saving="own"), "the separable version's own count"),
+    ("nb02", 9, _separable(saving="ratio"), "that is a ratio"),
+    ("nb02", 9, _separable(saving="depthwise_bias"), "the depthwise step has no bias"),
+    ("nb02", 9, _separable(saving="negative"), "a positive number"),
+    ("nb02", 9, _separable(pair=False), "should return a pair"),
+]  # fmt: skip
+
+OTHER_RIGHT_ANSWERS_KERAS += [
+    ("nb02", 8, _stack(("c", 8), ("p",), ("c", 16), ("p",), ("c", 16), ("p",), ("c", 16), ("c", 16))),
+    ("nb02", 9, _separable(functional=True, saving="numpy")),
+]
+
+
 def _field_popping(layers):
     field, jump = 1, 1
     while layers:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from course_utils import arithmetic
 from course_utils.checks import (
     Exact,
     Exercise,
     IncorrectAnswer,
+    Shown,
     call_answer,
     describe_call,
     expect_equal,
@@ -458,4 +461,205 @@ exercise_7 = Exercise(
         ((64,), 0),
         ((10,), 64 * 10 + 10),
     ]''',
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Keras exercises: a stack designed to a receptive field under a budget; a separable block.
+# ------------------------------------------------------------------------------------------
+
+FIELD_GOAL, PARAM_BUDGET, STACK_INPUT = 30, 12_000, (64, 64, 3)
+_WINDOW_LAYERS = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D")
+
+
+def stack_receptive_field(model) -> int:
+    """Receptive field (pixels, along the height) of the model's last sliding-window layer."""
+    from course_utils.exercises import _keras_checks as kc
+
+    steps = []
+    for layer in kc.all_layers(model):
+        kind = type(layer).__name__
+        if kind not in _WINDOW_LAYERS:
+            continue
+        config = layer.get_config()
+        if kind.endswith("Pooling2D"):
+            size = config["pool_size"][0]
+            stride = (config.get("strides") or config["pool_size"])[0]
+            steps.append((size, stride, 1))
+        else:
+            steps.append((config["kernel_size"][0], config["strides"][0], config["dilation_rate"][0]))
+    found = arithmetic.receptive_field(steps)
+    return found[-1].receptive_field if found else 1
+
+
+def _check_design_stack(answer) -> str:
+    import keras
+
+    from course_utils.exercises import _keras_checks as kc
+
+    call = describe_call(answer, (), {})
+    model = kc.as_model(call_answer(answer), call)
+    if tuple(model.input_shape) != (None, *STACK_INPUT):
+        raise IncorrectAnswer(f"{call}: the input shape is {model.input_shape}; start with keras.Input(shape={STACK_INPUT}).")
+    kinds = [type(layer).__name__ for layer in kc.all_layers(model)]
+    if {"Flatten", "Dense"} & set(kinds):
+        raise IncorrectAnswer(
+            f"{call}: the stack has {sorted({'Flatten', 'Dense'} & set(kinds))}; a feature extractor here is "
+            "convolutions and pooling only (a Dense layer sees every pixel and spends parameters on it)."
+        )
+    field = stack_receptive_field(model)
+    params = model.count_params()
+    if field < FIELD_GOAL and all(layer_stride == 1 for layer_stride in _strides(model)):
+        raise IncorrectAnswer(
+            f"{call}: the receptive field is {field} pixels; every layer has stride 1, so each adds only "
+            f"kernel_size - 1. Pooling or strides multiply what later layers add: reach {FIELD_GOAL}."
+        )
+    if field < FIELD_GOAL:
+        raise IncorrectAnswer(f"{call}: the receptive field is {field} pixels; the goal is at least {FIELD_GOAL}.")
+    big = [layer for layer in kc.all_layers(model) if type(layer).__name__ == "Conv2D" and layer.get_config()["kernel_size"][0] >= 7]
+    if params > PARAM_BUDGET and big:
+        raise IncorrectAnswer(
+            f"{call}: {params:,} parameters, over the budget of {PARAM_BUDGET:,}: a {big[0].get_config()['kernel_size'][0]}x"
+            f"{big[0].get_config()['kernel_size'][0]} kernel costs k * k * C_in * C_out. Stacked 3x3 layers with "
+            "pooling reach as far for far fewer weights."
+        )
+    if params > PARAM_BUDGET:
+        raise IncorrectAnswer(
+            f"{call}: {params:,} parameters, over the budget of {PARAM_BUDGET:,}. Fewer filters (a layer costs "
+            "3 * 3 * C_in * C_out + C_out), or separable convolutions."
+        )
+    if len(model.output_shape) != 4 or model.output_shape[-1] < 8:
+        raise IncorrectAnswer(f"{call}: the output is {model.output_shape}; end with feature maps of at least 8 channels.")
+    del keras
+    return f"Receptive field {field} pixels with {params:,} parameters."
+
+
+def _strides(model):
+    from course_utils.exercises import _keras_checks as kc
+
+    for layer in kc.all_layers(model):
+        kind = type(layer).__name__
+        if kind in _WINDOW_LAYERS:
+            config = layer.get_config()
+            yield (config.get("strides") or config.get("pool_size"))[0]
+
+
+exercise_8 = Exercise(
+    8,
+    "a stack that sees far enough, within a budget",
+    answer_name="design_stack",
+    checker=_check_design_stack,
+    hint=(
+        "Plan with the table of section 4 before you write Keras: r += (k - 1) * j, j *= s. "
+        "Which layers make j grow, and what do they cost? Then count each convolution's parameters "
+        "as in exercise 3 and keep the total under the budget."
+    ),
+    solution='''def design_stack():
+    """Convolutions and pooling on 64x64x3 images: receptive field >= 30, at most 12,000 parameters."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=(64, 64, 3)),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+        ]
+    )''',
+)
+
+
+def build_conv_block():
+    """The block of exercise 9: two 3x3 convolutions, 32 -> 64 -> 64 channels, on 16x16 maps."""
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input(shape=(16, 16, 32)),
+            keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
+            keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
+        ],
+        name="conv_block",
+    )
+
+
+def _check_separable_block(answer) -> str:
+    from course_utils.exercises import _keras_checks as kc
+
+    block = build_conv_block()
+    call = describe_call(answer, (Shown("<conv_block>"),), {})
+    got = call_answer(answer, block)
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise IncorrectAnswer(f"{call} should return a pair (separable model, predicted saving); got {short_repr(got)}.")
+    model, saving = kc.as_model(got[0], call), got[1]
+    convs = [layer for layer in kc.all_layers(block) if type(layer).__name__ == "Conv2D"]
+    mine = [layer for layer in kc.all_layers(model) if type(layer).__name__ in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")]
+    kinds = [type(layer).__name__ for layer in mine]
+    if "Conv2D" in kinds:
+        raise IncorrectAnswer(f"{call}: the model still has Conv2D layers ({kinds}); replace each by a SeparableConv2D.")
+    if kinds and set(kinds) == {"DepthwiseConv2D"}:
+        raise IncorrectAnswer(
+            f"{call}: DepthwiseConv2D alone filters each channel but never mixes them, and keeps the channel "
+            "count; SeparableConv2D adds the 1x1 pointwise step that does both."
+        )
+    if len(mine) != len(convs):
+        raise IncorrectAnswer(f"{call}: the block has {len(convs)} convolutions; the separable version has {len(mine)}.")
+    if tuple(model.input_shape) != tuple(block.input_shape):
+        raise IncorrectAnswer(f"{call}: the input shape is {model.input_shape}; keep the block's {block.input_shape}.")
+    for index, (old, new) in enumerate(zip(convs, mine, strict=True), start=1):
+        a, b = old.get_config(), new.get_config()
+        for key in ("filters", "kernel_size", "strides", "padding"):
+            if tuple(np.atleast_1d(a[key])) != tuple(np.atleast_1d(b[key])):
+                raise IncorrectAnswer(
+                    f"{call}: convolution {index} has {key}={b[key]!r}, the block's has {a[key]!r}; a separable "
+                    "version keeps everything but the way the kernel is factored."
+                )
+        if kc._activation_name(new.activation) != kc._activation_name(old.activation):
+            raise IncorrectAnswer(f"{call}: convolution {index} lost its activation ({kc._activation_name(old.activation)}).")
+    if tuple(model.output_shape) != tuple(block.output_shape):
+        raise IncorrectAnswer(f"{call}: the output shape is {model.output_shape}, the block's is {block.output_shape}.")
+    expected = block.count_params() - model.count_params()
+    with_depthwise_bias = expected - sum(int(old.kernel.shape[2]) for old in convs)  # one bias per input channel
+    expect_equal(
+        saving, expected, call=f"{call}: the predicted saving",
+        mistakes=[
+            (model.count_params(), "that is the separable version's own count; the saving is the block's count minus it."),
+            (round(block.count_params() / model.count_params(), 2),
+             "that is a ratio; the saving is a difference in parameters: block minus separable."),
+            (with_depthwise_bias, "the depthwise step has no bias: SeparableConv2D has one bias per filter only."),
+            (-expected, "the saving is the block's count minus the separable one's, a positive number."),
+        ],
+    )  # fmt: skip
+    return f"{block.count_params():,} -> {model.count_params():,} parameters: {expected:,} saved, as summary() confirms."
+
+
+exercise_9 = Exercise(
+    9,
+    "the separable version of a block, and its saving",
+    answer_name="separable_block",
+    checker=_check_separable_block,
+    hint=(
+        "Walk block.layers and read each layer's settings with layer.get_config(); build a "
+        "SeparableConv2D with the same filters, kernel_size, strides, padding and activation. Count "
+        "each version with the formulas of exercises 3 and 5, before calling count_params()."
+    ),
+    solution='''def separable_block(block):
+    """(the block with each Conv2D made separable, parameters saved predicted by formula)."""
+    layers, saving, channels = [keras.Input(shape=block.input_shape[1:])], 0, block.input_shape[-1]
+    for conv in block.layers:
+        c = conv.get_config()
+        layers.append(
+            keras.layers.SeparableConv2D(
+                c["filters"], c["kernel_size"], strides=c["strides"], padding=c["padding"],
+                activation=c["activation"],
+            )
+        )
+        k, filters = c["kernel_size"][0], c["filters"]
+        standard = k * k * channels * filters + filters
+        separable = k * k * channels + channels * filters + filters
+        saving += standard - separable
+        channels = filters
+    return keras.Sequential(layers), saving''',
 )
