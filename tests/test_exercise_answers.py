@@ -677,32 +677,32 @@ NAMED_MISTAKES += [
     ("nb06", 6, lambda pixels: pixels / 127.5 - 1, "a list has no arithmetic"),
     ("nb06", 6, lambda pixels: 1 - np.asarray(pixels) / 127.5, "sign is flipped"),
     ("nb06", 6, lambda pixels: _in_place(pixels, lambda a: (a.__itruediv__(127.5), a.__isub__(1))), "in place"),
-    # 07: 1 total loss
-    ("nb07", 1, lambda losses, weights: sum(losses.values()), "weights are missing: multiply"),
-    ("nb07", 1, lambda losses, weights: sum(weights[k] * losses[k] for k in losses) / len(losses), "does not average"),
-    ("nb07", 1, lambda losses, weights: sum(w * v for w, v in zip(weights.values(), losses.values())), "same name"),
-    ("nb07", 1, lambda losses, weights: sum(weights[k] * losses[k] for k in losses) / sum(weights.values()),
+    # 07: 2 total loss
+    ("nb07", 2, lambda losses, weights: sum(losses.values()), "weights are missing: multiply"),
+    ("nb07", 2, lambda losses, weights: sum(weights[k] * losses[k] for k in losses) / len(losses), "does not average"),
+    ("nb07", 2, lambda losses, weights: sum(w * v for w, v in zip(weights.values(), losses.values())), "same name"),
+    ("nb07", 2, lambda losses, weights: sum(weights[k] * losses[k] for k in losses) / sum(weights.values()),
      "sum of the weights"),
-    ("nb07", 1, lambda losses, weights: sum(weights.values()) * sum(losses.values()), "not by all of them"),
-    ("nb07", 1, lambda losses, weights: np.mean(list(losses.values())), "adds, not averages"),
-    ("nb07", 1, lambda losses, weights: sum(losses[k] + weights[k] for k in losses), "do not add the weight"),
-    # 07: 2 parameter counts
-    ("nb07", 2, lambda b, d, units: (b + sum(d * u for u in units), sum(b + d * u for u in units)), "has a bias too"),
-    ("nb07", 2, lambda b, d, units: (b + sum(d * u + 1 for u in units), sum(b + d * u + 1 for u in units)),
+    ("nb07", 2, lambda losses, weights: sum(weights.values()) * sum(losses.values()), "not by all of them"),
+    ("nb07", 2, lambda losses, weights: np.mean(list(losses.values())), "adds, not averages"),
+    ("nb07", 2, lambda losses, weights: sum(losses[k] + weights[k] for k in losses), "do not add the weight"),
+    # 07: 4 parameter counts
+    ("nb07", 4, lambda b, d, units: (b + sum(d * u for u in units), sum(b + d * u for u in units)), "has a bias too"),
+    ("nb07", 4, lambda b, d, units: (b + sum(d * u + 1 for u in units), sum(b + d * u + 1 for u in units)),
      "not one bias per head"),
-    ("nb07", 2, lambda b, d, units: (sum(b + (d + 1) * u for u in units),) * 2, "backbone once"),
-    ("nb07", 2, lambda b, d, units: (b + sum((d + 1) * u for u in units),) * 2, "own backbone"),
-    ("nb07", 2, lambda b, d, units: (sum(b + (d + 1) * u for u in units), b + sum((d + 1) * u for u in units)),
+    ("nb07", 4, lambda b, d, units: (sum(b + (d + 1) * u for u in units),) * 2, "backbone once"),
+    ("nb07", 4, lambda b, d, units: (b + sum((d + 1) * u for u in units),) * 2, "own backbone"),
+    ("nb07", 4, lambda b, d, units: (sum(b + (d + 1) * u for u in units), b + sum((d + 1) * u for u in units)),
      "the shared model first"),
-    ("nb07", 2, lambda b, d, units: (b + sum(d + 1 + u for u in units), sum(b + d + 1 + u for u in units)), "not a sum"),
-    # 07: 3 dead layers
-    ("nb07", 3, lambda inputs_of, outputs: {n for n in inputs_of if all(n not in v for v in inputs_of.values())}
+    ("nb07", 4, lambda b, d, units: (b + sum(d + 1 + u for u in units), sum(b + d + 1 + u for u in units)), "not a sum"),
+    # 07: 5 dead layers
+    ("nb07", 5, lambda inputs_of, outputs: {n for n in inputs_of if all(n not in v for v in inputs_of.values())}
      - set(outputs), "walk back from the outputs"),
-    ("nb07", 3, lambda inputs_of, outputs: set(inputs_of) - _dead(inputs_of, outputs), "DO feed an output"),
-    ("nb07", 3, lambda inputs_of, outputs: _dead(inputs_of, outputs, steps=1), "fixed number of steps"),
-    ("nb07", 3, lambda inputs_of, outputs: _dead(inputs_of, outputs, skip_outputs=True), "outputs themselves"),
-    ("nb07", 3, lambda inputs_of, outputs: _dead(inputs_of, outputs, keep_inputs_alive=True), "input layer can be dead"),
-    ("nb07", 3, lambda inputs_of, outputs: _pop_walk(inputs_of, outputs), "in place"),
+    ("nb07", 5, lambda inputs_of, outputs: set(inputs_of) - _dead(inputs_of, outputs), "DO feed an output"),
+    ("nb07", 5, lambda inputs_of, outputs: _dead(inputs_of, outputs, steps=1), "fixed number of steps"),
+    ("nb07", 5, lambda inputs_of, outputs: _dead(inputs_of, outputs, skip_outputs=True), "outputs themselves"),
+    ("nb07", 5, lambda inputs_of, outputs: _dead(inputs_of, outputs, keep_inputs_alive=True), "input layer can be dead"),
+    ("nb07", 5, lambda inputs_of, outputs: _pop_walk(inputs_of, outputs), "in place"),
     # found by writing our own wrong answers (below): each has a named mistake of its own now
     ("nb01", 1, lambda image, kernel: _loops_correlate(image, kernel, combine=lambda p, k: np.sum(p * k[::-1])), "upside down"),
     ("nb01", 2, lambda f, s: _pool_loops(f, s, np.sum), "summed each window"),
@@ -737,8 +737,8 @@ NAMED_MISTAKES += [
     ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v + e) - b, "do not subtract it"),
     ("nb06", 5, lambda x, m, v, g, b, e: (g * x - m) / np.sqrt(v + e) + b, "before scaling"),
     ("nb06", 6, lambda pixels: (np.asarray(pixels) - 128) / 128, "not 128"),
-    ("nb07", 2, lambda b, d, units: (b + sum((d + 1) * u for u in units), b * sum(units) + (d + 1) * sum(units)), "not one per output unit"),
-    ("nb07", 3, _dead_without_outputs_walk, "fixed number of steps"),
+    ("nb07", 4, lambda b, d, units: (b + sum((d + 1) * u for u in units), b * sum(units) + (d + 1) * sum(units)), "not one per output unit"),
+    ("nb07", 5, _dead_without_outputs_walk, "fixed number of steps"),
 ]  # fmt: skip
 
 
@@ -958,6 +958,42 @@ def _fine_tuning(*, unfreeze_outer=True, skip_bn=True, only_top=True, recompile=
     return tune
 
 
+def _two_heads(*, names=("shape", "size"), units=None, size_units=1, shape_activation="softmax", size_activation=None,
+               second_backbone=False, softmax_layer=False):  # fmt: skip
+    """A build_two_heads answer: the reference with one thing changed."""
+
+    def build(backbone, num_classes):
+        import keras
+
+        image = keras.Input(shape=backbone.input_shape[1:])
+        features = backbone(image)
+        other = keras.Sequential([keras.Input(shape=(32, 32, 3)), keras.layers.Conv2D(4, 3),
+                                  keras.layers.GlobalAveragePooling2D()])(image) if second_backbone else features  # fmt: skip
+        if softmax_layer:
+            shape = keras.layers.Softmax(name=names[0])(keras.layers.Dense(units or num_classes)(features))
+        else:
+            shape = keras.layers.Dense(units or num_classes, activation=shape_activation, name=names[0])(features)
+        size = keras.layers.Dense(size_units, activation=size_activation, name=names[1])(other)
+        return keras.Model(image, {names[0]: shape, names[1]: size} if names[0] else [shape, size])
+
+    return build
+
+
+def _compile_heads(*, loss=None, weights="given", metrics=None, ret=True, as_list=False):
+    """A compile_two_heads answer: the reference with one thing changed."""
+
+    def compile_two_heads(model, loss_weights):
+        import keras
+
+        losses = loss or {"shape": "sparse_categorical_crossentropy", "size": "mse"}
+        model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=losses,
+                      loss_weights=loss_weights if weights == "given" else weights,
+                      metrics=metrics or {"shape": ["accuracy"], "size": ["mae"]})  # fmt: skip
+        return model if ret else None
+
+    return compile_two_heads
+
+
 NAMED_MISTAKES += [
     # 05: 2 gradient norm per layer
     ("nb05", 2, lambda m, x, y: _grad_norms(m, x, y, reshape=False), "broadcasts to an (N, N)"),
@@ -996,6 +1032,26 @@ NAMED_MISTAKES += [
     ("nb06", 4, _fine_tuning(only_top=False), "unfroze the whole backbone"),
     ("nb06", 4, _fine_tuning(only_top=False, top=False), "top block is still frozen"),
     ("nb06", 4, _fine_tuning(rate=1e-2), "lower rate it is given"),
+    # 07: 1 one backbone, two named heads
+    ("nb07", 1, lambda backbone, num_classes: None, "without `return model`"),
+    ("nb07", 1, _two_heads(names=("dense_a", "dense_b")), "would not bind"),
+    ("nb07", 1, _two_heads(units=3), "one probability per class"),
+    ("nb07", 1, _two_heads(size_units=2), "one number per image"),
+    ("nb07", 1, _two_heads(shape_activation=None), "it should give class probabilities"),
+    ("nb07", 1, _two_heads(size_activation="sigmoid"), "a bounded activation"),
+    ("nb07", 1, _two_heads(second_backbone=True), "Call the backbone once"),
+    # 07: 3 compile with dict losses, metrics and loss_weights
+    ("nb07", 3, _compile_heads(ret=False), "without `return model`"),
+    ("nb07", 3, _compile_heads(loss={"shape": "mse", "size": "sparse_categorical_crossentropy"}), "losses are swapped"),
+    ("nb07", 3, _compile_heads(loss={"shape": "categorical_crossentropy", "size": "mse"}), "wants one-hot labels"),
+    ("nb07", 3, _compile_heads(loss={"shape": __import__("keras").losses.SparseCategoricalCrossentropy(from_logits=True),
+                                     "size": "mse"}), "applies softmax a second time"),
+    ("nb07", 3, _compile_heads(loss={"shape": "sparse_categorical_crossentropy", "size": "binary_crossentropy"}),
+     "give it a regression loss"),
+    ("nb07", 3, _compile_heads(loss="mse"), "one loss per output"),
+    ("nb07", 3, _compile_heads(weights={"shape": 1.0, "size": 1.0}), "pass the loss_weights it"),
+    ("nb07", 3, _compile_heads(metrics={"shape": ["accuracy"], "size": ["accuracy"]}), "give each output its own"),
+    ("nb07", 3, _compile_heads(loss={"shape": "mse", "size": "mse"}), "its loss is"),
 ]  # fmt: skip
 
 
@@ -1458,16 +1514,16 @@ OWN_WRONG_ANSWERS = [
     ("nb06", 6, lambda pixels: np.asarray(pixels) / 128.0 - 1.0, "not 128"),
     ("nb06", 6, lambda pixels: pixels.astype(float) / 127.5 - 1, "a list has no arithmetic"),
     ("nb06", 6, lambda pixels: 1 - np.asarray(pixels) / 127.5, "sign is flipped"),
-    ("nb07", 1, lambda losses, weights: sum(losses[k] + weights[k] for k in losses), "do not add the weight"),
-    ("nb07", 1, lambda losses, weights: max(weights[k] * losses[k] for k in losses), None),
-    ("nb07", 1, lambda losses, weights: sum(weights[k] * losses[k] for k in weights if k != "size"), None),
-    ("nb07", 2, lambda b, d, units: (b + (d + 1) * sum(units), b * len(units) + (d + 1) * sum(units) + 1), None),
-    ("nb07", 2, lambda b, d, units: (b + sum((d + 1) * u for u in units), b * sum(units) + (d + 1) * sum(units)), "not one per output unit"),
-    ("nb07", 2, lambda b, d, units: b + sum((d + 1) * u for u in units), "return a pair"),
-    ("nb07", 3, _dead_without_outputs_walk, "fixed number of steps"),
-    ("nb07", 3, _dead_list_sorted, "input layer can be dead"),
-    ("nb07", 3, lambda inputs_of, outputs: [n for n in inputs_of if n not in outputs and not inputs_of[n]], None),
-    ("nb07", 3, lambda inputs_of, outputs: set(inputs_of) - set(outputs) - {p for v in inputs_of.values() for p in v},
+    ("nb07", 2, lambda losses, weights: sum(losses[k] + weights[k] for k in losses), "do not add the weight"),
+    ("nb07", 2, lambda losses, weights: max(weights[k] * losses[k] for k in losses), None),
+    ("nb07", 2, lambda losses, weights: sum(weights[k] * losses[k] for k in weights if k != "size"), None),
+    ("nb07", 4, lambda b, d, units: (b + (d + 1) * sum(units), b * len(units) + (d + 1) * sum(units) + 1), None),
+    ("nb07", 4, lambda b, d, units: (b + sum((d + 1) * u for u in units), b * sum(units) + (d + 1) * sum(units)), "not one per output unit"),
+    ("nb07", 4, lambda b, d, units: b + sum((d + 1) * u for u in units), "return a pair"),
+    ("nb07", 5, _dead_without_outputs_walk, "fixed number of steps"),
+    ("nb07", 5, _dead_list_sorted, "input layer can be dead"),
+    ("nb07", 5, lambda inputs_of, outputs: [n for n in inputs_of if n not in outputs and not inputs_of[n]], None),
+    ("nb07", 5, lambda inputs_of, outputs: set(inputs_of) - set(outputs) - {p for v in inputs_of.values() for p in v},
      "walk back from the outputs"),
 ]  # fmt: skip
 
@@ -1504,9 +1560,9 @@ OTHER_RIGHT_ANSWERS = [  # right answers spelled unlike the reference: a check m
     ("nb04", 3, _functional_deployable),
     ("nb06", 2, lambda names, top: tuple(n for n in names if n.startswith("block") and _block_number(n) in
                                          sorted({_block_number(m) for m in names if m.startswith("block")})[::-1][:top])),
-    ("nb07", 2, lambda b, d, units: (np.int64(b + sum((d + 1) * u for u in units)),
+    ("nb07", 4, lambda b, d, units: (np.int64(b + sum((d + 1) * u for u in units)),
                                      np.int64(len(units) * b + sum((d + 1) * u for u in units)))),
-    ("nb07", 3, lambda inputs_of, outputs: list(_dead(inputs_of, outputs))),
+    ("nb07", 5, lambda inputs_of, outputs: list(_dead(inputs_of, outputs))),
     ("nb02", 1, lambda n, k, s, p: int((n + 2 * p - k) / s + 1)),
     ("nb02", 6, _receptive_field_reversed),
     ("nb03", 4, lambda y, k: dict(enumerate(len(y) / (k * np.bincount(y))))),
@@ -1515,8 +1571,8 @@ OTHER_RIGHT_ANSWERS = [  # right answers spelled unlike the reference: a check m
     ("nb05", 5, lambda e: np.degrees(np.arctan2(e[:, 1], e[:, 0]) / 2) % 180),
     ("nb06", 6, lambda pixels: 2 * (np.asarray(pixels) / 255) - 1),
     ("nb06", 6, lambda pixels: np.asarray(pixels, dtype=np.float32) / 127.5 - 1),
-    ("nb07", 1, lambda losses, weights: sum(losses[k] * weights.get(k, 1) for k in losses)),
-    ("nb07", 2, lambda b, d, units: [b + sum((d + 1) * u for u in units), len(units) * b + sum((d + 1) * u for u in units)]),
+    ("nb07", 2, lambda losses, weights: sum(losses[k] * weights.get(k, 1) for k in losses)),
+    ("nb07", 4, lambda b, d, units: [b + sum((d + 1) * u for u in units), len(units) * b + sum((d + 1) * u for u in units)]),
 ]  # fmt: skip
 
 
@@ -1536,6 +1592,10 @@ OWN_WRONG_ANSWERS += [
     ("nb06", 3, _classifier(units=11), "wrong number of output units"),
     ("nb06", 4, _fine_tuning(skip_bn=False, unfreeze_outer=False), "BatchNormalization layers are trainable"),
     ("nb06", 4, _fine_tuning(rate=1e-3), "lower rate it is given"),
+    ("nb07", 1, _two_heads(names=(None, None)), "would not bind"),
+    ("nb07", 1, _two_heads(size_activation="relu"), "a bounded activation"),
+    ("nb07", 3, _compile_heads(weights=None), "pass the loss_weights it"),
+    ("nb07", 3, _compile_heads(metrics=["accuracy"]), "give each output its own"),
 ]  # fmt: skip
 
 OTHER_RIGHT_ANSWERS += [
@@ -1547,6 +1607,11 @@ OTHER_RIGHT_ANSWERS += [
     ("nb06", 3, _classifier(activation=None, loss=__import__("keras").losses.SparseCategoricalCrossentropy(from_logits=True))),
     ("nb06", 3, _classifier(activation=__import__("tensorflow").nn.softmax,
                             loss=__import__("keras").losses.sparse_categorical_crossentropy)),
+    ("nb07", 1, _two_heads(softmax_layer=True)),
+    ("nb07", 3, _compile_heads(loss={"shape": __import__("keras").losses.SparseCategoricalCrossentropy(),
+                                     "size": __import__("keras").losses.MeanSquaredError()})),
+    ("nb07", 3, _compile_heads(metrics={"shape": [__import__("keras").metrics.SparseCategoricalAccuracy()],
+                                        "size": [__import__("keras").metrics.MeanAbsoluteError()]})),
 ]  # fmt: skip
 
 
@@ -1641,9 +1706,9 @@ HELD_OUT_WRONG_ANSWERS = [
     ("nb06", 2, lambda names, top: _top_by_number(names, top, skip_pool=True), "pooling layer belongs"),
     ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) / np.sqrt(v) + e + b, None),
     ("nb06", 6, lambda pixels: pixels / 127.5 - 1, "a list has no arithmetic"),
-    ("nb07", 1, lambda losses, weights: float(np.dot(list(losses.values()), list(weights.values()))), "same name"),
-    ("nb07", 2, lambda b, d, units: (b + d * sum(units), len(units) * b + d * sum(units)), "has a bias too"),
-    ("nb07", 3, lambda inputs_of, outputs: set(inputs_of) - set(outputs) - {i for o in outputs for i in inputs_of[o]},
+    ("nb07", 2, lambda losses, weights: float(np.dot(list(losses.values()), list(weights.values()))), "same name"),
+    ("nb07", 4, lambda b, d, units: (b + d * sum(units), len(units) * b + d * sum(units)), "has a bias too"),
+    ("nb07", 5, lambda inputs_of, outputs: set(inputs_of) - set(outputs) - {i for o in outputs for i in inputs_of[o]},
      "fixed number of steps"),
 ]  # fmt: skip
 
@@ -1682,9 +1747,9 @@ HELD_OUT_RIGHT_ANSWERS = [
     ("nb06", 5, lambda x, m, v, g, b, e: g * (x - m) * (v + e) ** -0.5 + b),
     ("nb06", 6, lambda pixels: (np.asarray(pixels, float) - 127.5) / 127.5),
     ("nb06", 6, lambda pixels: np.asarray(pixels) / 255 * 2 - 1),
-    ("nb07", 1, lambda losses, weights: sum(v * weights.get(k, 1.0) for k, v in losses.items())),
-    ("nb07", 2, lambda b, d, units: (b + sum(units) * (d + 1), len(units) * b + sum(units) * (d + 1))),
-    ("nb07", 3, lambda inputs_of, outputs: set(inputs_of) - _reached(inputs_of, outputs)),
+    ("nb07", 2, lambda losses, weights: sum(v * weights.get(k, 1.0) for k, v in losses.items())),
+    ("nb07", 4, lambda b, d, units: (b + sum(units) * (d + 1), len(units) * b + sum(units) * (d + 1))),
+    ("nb07", 5, lambda inputs_of, outputs: set(inputs_of) - _reached(inputs_of, outputs)),
 ]  # fmt: skip
 
 

@@ -13,11 +13,15 @@ from course_utils.checks import (
     Exact,
     Exercise,
     IncorrectAnswer,
+    Shown,
+    call_answer,
+    describe_call,
     short_repr,
 )
+from course_utils.exercises._keras_fit_checks import reference_function
 
 # ------------------------------------------------------------------------------------------
-# Exercise 1: the total loss Keras minimises
+# Exercise 2: the total loss Keras minimises
 # ------------------------------------------------------------------------------------------
 
 
@@ -51,8 +55,8 @@ def _check_total_loss(answer) -> str:
     return "With unscaled sizes, the total is almost all size loss."
 
 
-exercise_1 = Exercise(
-    1,
+exercise_2 = Exercise(
+    2,
     "the weighted total loss",
     answer_name="total_loss",
     checker=_check_total_loss,
@@ -64,7 +68,7 @@ exercise_1 = Exercise(
 
 
 # ------------------------------------------------------------------------------------------
-# Exercise 2: parameters, shared versus separate
+# Exercise 4: parameters, shared versus separate
 # ------------------------------------------------------------------------------------------
 
 
@@ -112,8 +116,8 @@ def _check_parameter_counts(answer) -> str:
     return "Every extra task costs a head, not a backbone."
 
 
-exercise_2 = Exercise(
-    2,
+exercise_4 = Exercise(
+    4,
     "parameters of one shared model and of separate models",
     answer_name="parameter_counts",
     checker=_check_parameter_counts,
@@ -131,7 +135,7 @@ exercise_2 = Exercise(
 
 
 # ------------------------------------------------------------------------------------------
-# Exercise 3: layers that feed no output
+# Exercise 5: layers that feed no output
 # ------------------------------------------------------------------------------------------
 
 
@@ -202,8 +206,8 @@ def _check_dead_layers(answer) -> str:
     return "Keras does the same walk, which is why an unused layer silently drops out of a model."
 
 
-exercise_3 = Exercise(
-    3,
+exercise_5 = Exercise(
+    5,
     "layers that feed no output",
     answer_name="layers_feeding_no_output",
     checker=_check_dead_layers,
@@ -220,4 +224,186 @@ exercise_3 = Exercise(
             needed.add(name)
             to_visit.extend(inputs_of.get(name, []))
     return set(inputs_of) - needed''',
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Exercises 1 and 3: two named heads on one backbone, compiled with dicts
+# ------------------------------------------------------------------------------------------
+
+_OUTPUTS = ("shape", "size")
+
+
+def small_backbone():
+    """A small shared backbone for the checks: 32 x 32 x 3 images to 8 features."""
+    import keras
+
+    return keras.Sequential([
+        keras.Input(shape=(32, 32, 3)),
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(4),
+        keras.layers.GlobalAveragePooling2D(),
+    ], name="backbone")  # fmt: skip
+
+
+def _output_dict(model) -> dict:
+    names = list(getattr(model, "output_names", None) or [])
+    return dict(zip(names, model.outputs, strict=False))
+
+
+def _check_two_heads(answer) -> str:
+    import keras
+
+    from course_utils.exercises._keras_checks import as_model, final_activation
+
+    for num_classes in (3, 5):
+        backbone = small_backbone()
+        call = describe_call(answer, (Shown("<backbone>"), num_classes), {})
+        keras.utils.set_random_seed(0)
+        model = as_model(call_answer(answer, backbone, num_classes), call)
+        outputs = _output_dict(model)
+        if set(outputs) != set(_OUTPUTS):
+            raise IncorrectAnswer(
+                f"{call}: the model's outputs are named {sorted(outputs)}; Keras binds dict losses, "
+                "metrics, loss_weights and targets by these names, so a dict loss keyed 'shape' and "
+                "'size' would not bind. Name the output layers: Dense(..., name='shape') and "
+                "Dense(1, name='size')."
+            )
+        shape_units, size_units = outputs["shape"].shape[-1], outputs["size"].shape[-1]
+        if len(outputs["shape"].shape) != 2 or shape_units != num_classes:
+            raise IncorrectAnswer(
+                f"{call}: the 'shape' output has shape {tuple(outputs['shape'].shape)}, the wrong number "
+                f"of output units: one probability per class, Dense(num_classes) ({num_classes} here)."
+            )
+        if len(outputs["size"].shape) != 2 or size_units != 1:
+            raise IncorrectAnswer(
+                f"{call}: the 'size' output has shape {tuple(outputs['size'].shape)}, the wrong number of "
+                "output units: one number per image, Dense(1)."
+            )
+        if final_activation(model, "shape") != "softmax":
+            raise IncorrectAnswer(
+                f"{call}: the 'shape' head applies {final_activation(model, 'shape')}; it should give "
+                "class probabilities: activation='softmax' (the notebook compiles it with "
+                "sparse_categorical_crossentropy on probabilities)."
+            )
+        size_activation = final_activation(model, "size")
+        if size_activation != "linear":
+            raise IncorrectAnswer(
+                f"{call}: the 'size' head applies {size_activation}, a bounded activation, but the "
+                "standardised size is unbounded (negative for small shapes): leave it linear."
+            )
+        heads = (backbone.output_shape[-1] + 1) * (num_classes + 1)
+        if model.count_params() > backbone.count_params() + heads:
+            raise IncorrectAnswer(
+                f"{call}: the model has {model.count_params():,} parameters, more than one backbone "
+                f"({backbone.count_params():,}) and two Dense heads ({heads:,}): each head has its own "
+                "layers in between or its own backbone. Call the backbone once and feed its features "
+                "to both heads."
+            )
+        if model.count_params() < backbone.count_params() + heads:
+            raise IncorrectAnswer(f"{call}: the model does not use the backbone it was given; call "
+                                  "backbone(image) and put both heads on its output.")  # fmt: skip
+    return "Both heads read the same features; the names are what dict losses bind to."
+
+
+exercise_1 = Exercise(
+    1,
+    "one backbone, two named heads",
+    answer_name="build_two_heads",
+    checker=_check_two_heads,
+    hint=(
+        "image = keras.Input(shape=backbone.input_shape[1:]); features = backbone(image); then "
+        "keras.Model(image, {'shape': keras.layers.Dense(num_classes, activation='softmax', "
+        "name='shape')(features), 'size': keras.layers.Dense(1, name='size')(features)})."
+    ),
+    solution='''def build_two_heads(backbone, num_classes):
+    """One backbone, a softmax head named "shape" and a linear head named "size"."""
+    image = keras.Input(shape=backbone.input_shape[1:], name="image")
+    features = backbone(image)
+    shape = keras.layers.Dense(num_classes, activation="softmax", name="shape")(features)
+    size = keras.layers.Dense(1, name="size")(features)
+    return keras.Model(image, {"shape": shape, "size": size})''',
+)
+
+
+_LOSS_WEIGHTS = {"shape": 1.0, "size": 0.5}
+
+
+def _check_compile_two_heads(answer) -> str:
+    import keras
+
+    from course_utils.exercises._keras_checks import as_model, compiled_loss, metric_names
+
+    keras.utils.set_random_seed(0)
+    model = reference_function(exercise_1)(small_backbone(), 3)
+    weights = dict(_LOSS_WEIGHTS)
+    call = describe_call(answer, (Shown("<two-headed model>"), weights), {})
+    returned = call_answer(answer, model, dict(weights))
+    returned = as_model(returned, call)
+    losses = compiled_loss(returned)
+    if not isinstance(losses, dict) or set(losses) != set(_OUTPUTS):
+        raise IncorrectAnswer(
+            f"{call}: compile with one loss per output, as a dict keyed by the output names: "
+            "loss={'shape': 'sparse_categorical_crossentropy', 'size': 'mse'}."
+        )
+    shape_loss, size_loss = losses["shape"], losses["size"]
+    regression = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh"}
+    if shape_loss.name in regression and size_loss.name and "crossentropy" in size_loss.name:
+        raise IncorrectAnswer(f"{call}: the two losses are swapped: 'shape' is the class output "
+                              "(sparse_categorical_crossentropy), 'size' the number (mse).")  # fmt: skip
+    if shape_loss.name == "categorical_crossentropy":
+        raise IncorrectAnswer(f"{call}: categorical_crossentropy wants one-hot labels; the shape labels are "
+                              "integers 0-2: 'sparse_categorical_crossentropy'.")  # fmt: skip
+    if shape_loss.name != "sparse_categorical_crossentropy":
+        raise IncorrectAnswer(f"{call}: the 'shape' output is a class: its loss is "
+                              f"'sparse_categorical_crossentropy', not {shape_loss.name!r}.")  # fmt: skip
+    if shape_loss.from_logits:
+        raise IncorrectAnswer(f"{call}: the 'shape' head outputs softmax probabilities, but its loss has "
+                              "from_logits=True, which applies softmax a second time.")  # fmt: skip
+    if size_loss.name not in regression:
+        raise IncorrectAnswer(f"{call}: the 'size' output is a number: give it a regression loss such as "
+                              f"'mse', not {size_loss.name!r}.")  # fmt: skip
+    given = returned._compile_config.config.get("loss_weights")
+    if not isinstance(given, dict) or {k: float(v) for k, v in given.items()} != weights:
+        raise IncorrectAnswer(
+            f"{call}: the model was compiled with loss_weights={given!r}; pass the loss_weights it "
+            f"is given ({weights}), so the notebook can trade the tasks."
+        )
+    found = metric_names(returned)
+    if "accuracy" not in found or "mean_absolute_error" not in found:
+        raise IncorrectAnswer(
+            f"{call}: the metrics are {sorted(found)}; give each output its own, as a dict: "
+            "metrics={'shape': ['accuracy'], 'size': ['mae']}."
+        )
+    rng = np.random.default_rng(3)
+    images = rng.uniform(0, 1, size=(32, 32, 32, 3)).astype("float32")
+    targets = {"shape": rng.integers(0, 3, size=32), "size": rng.normal(size=32).astype("float32")}
+    try:
+        history = returned.fit(images, targets, epochs=1, batch_size=16, verbose=0)
+    except Exception as err:
+        raise IncorrectAnswer(f"{call}: training on dict targets raised {type(err).__name__}: {str(err)[:200]}") from err
+    if not np.isfinite(history.history["loss"][-1]):
+        raise IncorrectAnswer(f"{call}: the loss is not a number after one epoch.")
+    return "Losses, metrics and weights all bind to the outputs by name."
+
+
+exercise_3 = Exercise(
+    3,
+    "compile two heads with dict losses, metrics and loss_weights",
+    answer_name="compile_two_heads",
+    checker=_check_compile_two_heads,
+    hint=(
+        "model.compile(optimizer=keras.optimizers.Adam(3e-3), loss={'shape': "
+        "'sparse_categorical_crossentropy', 'size': 'mse'}, loss_weights=loss_weights, "
+        "metrics={'shape': ['accuracy'], 'size': ['mae']}), then return model."
+    ),
+    solution='''def compile_two_heads(model, loss_weights):
+    """Compile a model with outputs "shape" and "size": a loss and metrics per output, weighted."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss={"shape": "sparse_categorical_crossentropy", "size": "mse"},
+        loss_weights=loss_weights,
+        metrics={"shape": ["accuracy"], "size": ["mae"]},
+    )
+    return model''',
 )
