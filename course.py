@@ -55,8 +55,11 @@ IS_WINDOWS = os.name == "nt"
 # Set when course.py re-runs itself under a supported Python, so it can never loop.
 REEXEC_VARIABLE = "COURSE_PY_REEXECUTED"
 # What check-pythons runs under each other Python: the unit tests and the first two notebooks.
+# Left out: tests that start servers, browsers or whole runs (integration), single slow ones,
+# and the tables of learners' answers (test_exercise_answers.py: ~1,000 cases, many training a
+# model, about two minutes, and the same on every Python; the checks' own unit tests stay in).
 SMOKE_TEST_ARGS = [
-    "-m", "not integration and not slow",
+    "-m", "not integration and not slow", "--ignore=tests/test_exercise_answers.py",
     "tests", "solutions/01_cnn_basics.ipynb", "solutions/02_shape_arithmetic.ipynb",
 ]  # fmt: skip
 REQUIREMENTS_HEADER = (
