@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import pathlib
 import pkgutil
 
 import numpy as np
@@ -1302,6 +1303,22 @@ OTHER_RIGHT_ANSWERS_KERAS += [
 ]
 
 
+# Tables of exercises added later sit beside this file in answers_<topic>.py modules (one per topic,
+# so that work on two notebooks never edits the same table). Each may define NAMED_MISTAKES,
+# OTHER_RIGHT_ANSWERS (right answers spelled unlike the reference) and OWN_WRONG_ANSWERS, with the
+# same rows as here.
+ANSWER_TABLE_MODULES = [
+    importlib.import_module(path.stem) for path in sorted(pathlib.Path(__file__).parent.glob("answers_*.py"))
+]
+
+
+def _extra_rows(table: str) -> list:
+    return [row for module in ANSWER_TABLE_MODULES for row in getattr(module, table, [])]
+
+
+NAMED_MISTAKES += _extra_rows("NAMED_MISTAKES")
+
+
 def _field_popping(layers):
     field, jump = 1, 1
     while layers:
@@ -1778,6 +1795,10 @@ def _run(module, number, answer):
     exercise = _exercise(module, number)
     answer.__name__ = exercise.answer_name
     return exercise.evaluate(answer)
+
+
+OTHER_RIGHT_ANSWERS += _extra_rows("OTHER_RIGHT_ANSWERS")
+OWN_WRONG_ANSWERS += _extra_rows("OWN_WRONG_ANSWERS")
 
 
 @pytest.mark.parametrize(
