@@ -565,7 +565,7 @@ def main(argv: list[str] | None = None) -> None:
     p_grade = sub.add_parser(
         "grade",
         help="set up, then run and grade submitted notebooks",
-        description="Arguments go to `python -m course_utils.grading`; see its --help.",
+        description="Arguments go to `python -m course_tools.grading`; see its --help.",
     )
     p_grade.add_argument("grade_args", nargs=argparse.REMAINDER, help="submissions and options")
     p_bench = sub.add_parser("benchmark", help="set up, then measure the course on this machine")
@@ -604,14 +604,14 @@ def main(argv: list[str] | None = None) -> None:
         exec_in_venv(["-c", RUN_AFTER_LOOPBACK_UP, *pytest_args], prefix, shown)
     elif args.command == "execute-solutions":
         setup()
-        exec_in_venv(["-m", "course_utils.notebook_tools", "execute", *args.notebooks])
+        exec_in_venv(["-m", "course_tools.notebooks", "execute", *args.notebooks])
     elif args.command == "student-notebooks":
         setup()
-        exec_in_venv(["-m", "course_utils.notebook_tools", "students"])
+        exec_in_venv(["-m", "course_tools.notebooks", "students"])
     elif args.command == "grade":
         setup()
         # Relative paths are the caller's: exec_in_venv changes to the course folder.
-        exec_in_venv(["-m", "course_utils.grading", "--base", os.getcwd(), *args.tool_args])
+        exec_in_venv(["-m", "course_tools.grading", "--base", os.getcwd(), *args.tool_args])
     elif args.command == "benchmark":
         setup()
         exec_in_venv([str(ROOT / "benchmarks" / "run_benchmarks.py"), *args.tool_args])

@@ -4,7 +4,7 @@ Each case checks three things: the exception type, a message that names the prob
 how to fix it, and that it is raised by course_utils itself (the last frame of the traceback is
 in course_utils), so a learner never reads a deep TensorFlow, NumPy or nbformat stack trace.
 Modules still being written by others (synthetic, metrics, scaling, plots_eval, slope_*) have
-their own tests; this file covers setup, checks, plots, arithmetic, notebook_tools, and the
+their own tests; this file covers setup, checks, plots, arithmetic, the notebook tools, and the
 transfer-learning modules backbone, digits and source_task.
 """
 
@@ -21,23 +21,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from course_tools import execution, student_notebooks
+from course_tools.layout import CourseLayout
 from course_utils import (
     arithmetic,
     backbone,
     checks,
     digits,
-    notebook_tools,
     plots,
     setup,
     source_task,
 )
 
 COURSE_UTILS = Path(arithmetic.__file__).resolve().parent
+COURSE_TOOLS = Path(student_notebooks.__file__).resolve().parent
 NAN, INF = float("nan"), float("inf")
 
 
 def _raised_by_course_utils(info: pytest.ExceptionInfo) -> bool:
-    return Path(str(info.traceback[-1].path)).resolve().is_relative_to(COURSE_UTILS)
+    """True if our own code raised it (the learner package or the tooling), not a library."""
+    raised_in = Path(str(info.traceback[-1].path)).resolve()
+    return raised_in.is_relative_to(COURSE_UTILS) or raised_in.is_relative_to(COURSE_TOOLS)
 
 
 def _expect(call, error, *fragments):
@@ -311,7 +315,7 @@ def test_show_feature_maps_refuses_bad_images_before_running_the_model(
 
 
 # --------------------------------------------------------------------------------------------
-# notebook_tools: missing, empty, corrupt files and folders
+# student_notebooks and execution (course_tools): missing, empty, corrupt files and folders
 # --------------------------------------------------------------------------------------------
 
 
@@ -336,8 +340,8 @@ def _folder_with(tmp_path: Path, text: str) -> Path:
 def test_damaged_solution_notebook_is_named_with_the_fix(tmp_path, text, fragment):
     folder = _folder_with(tmp_path, text)
     message = _expect(
-        lambda: notebook_tools.write_student_notebooks(folder, tmp_path / "notebooks"),
-        notebook_tools.NotebookFormatError,
+        lambda: student_notebooks.write_student_notebooks(CourseLayout(tmp_path)),
+        student_notebooks.NotebookFormatError,
         fragment,
         "01_demo.ipynb",
         "restore it",
@@ -348,21 +352,21 @@ def test_damaged_solution_notebook_is_named_with_the_fix(tmp_path, text, fragmen
 
 def test_missing_empty_or_wrong_folders_are_explained(tmp_path):
     _expect(
-        lambda: notebook_tools.write_student_notebooks(tmp_path / "nope", tmp_path / "out"),
+        lambda: student_notebooks.write_student_notebooks(CourseLayout(tmp_path / "nope")),
         FileNotFoundError,
         "no notebooks found",
         "course folder",
     )
-    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "solutions").mkdir(parents=True)
     _expect(
-        lambda: notebook_tools.write_student_notebooks(tmp_path / "empty", tmp_path / "out"),
+        lambda: student_notebooks.write_student_notebooks(CourseLayout(tmp_path / "empty")),
         FileNotFoundError,
         "no notebooks found",
     )
     folder = _folder_with(tmp_path, nbformat.writes(nbformat.v4.new_notebook()))
-    (tmp_path / "blocked").write_text("a file where the folder should be")
+    (tmp_path / "notebooks").write_text("a file where the folder should be")
     _expect(
-        lambda: notebook_tools.write_student_notebooks(folder, tmp_path / "blocked"),
+        lambda: student_notebooks.write_student_notebooks(CourseLayout(tmp_path)),
         NotADirectoryError,
         "is a file",
         "Move the file away",
@@ -370,9 +374,9 @@ def test_missing_empty_or_wrong_folders_are_explained(tmp_path):
 
 
 def test_read_notebook_names_a_folder_or_a_missing_file(tmp_path):
-    _expect(lambda: notebook_tools.read_notebook(tmp_path), FileNotFoundError, "is not a file")
+    _expect(lambda: student_notebooks.read_notebook(tmp_path), FileNotFoundError, "is not a file")
     _expect(
-        lambda: notebook_tools.read_notebook(tmp_path / "01.ipynb"),
+        lambda: student_notebooks.read_notebook(tmp_path / "01.ipynb"),
         FileNotFoundError,
         "01.ipynb does not exist",
     )
@@ -380,23 +384,23 @@ def test_read_notebook_names_a_folder_or_a_missing_file(tmp_path):
 
 def test_execute_solution_names_a_missing_or_damaged_file(tmp_path):
     _expect(
-        lambda: notebook_tools.execute_solution(tmp_path / "missing.ipynb"),
+        lambda: execution.execute_solution(tmp_path / "missing.ipynb"),
         FileNotFoundError,
         "missing.ipynb does not exist",
         "solutions/ holds",
     )
     folder = _folder_with(tmp_path, "{")
     _expect(
-        lambda: notebook_tools.execute_solution(folder / "01_demo.ipynb"),
-        notebook_tools.NotebookFormatError,
+        lambda: execution.execute_solution(folder / "01_demo.ipynb"),
+        student_notebooks.NotebookFormatError,
         "01_demo.ipynb is not a readable Jupyter notebook",
     )
 
 
 def test_run_notebook_refuses_a_non_notebook_and_a_missing_folder(tmp_path):
-    _expect(lambda: notebook_tools.run_notebook("x = 1", tmp_path), TypeError, "must be a notebook")
+    _expect(lambda: execution.run_notebook("x = 1", tmp_path), TypeError, "must be a notebook")
     _expect(
-        lambda: notebook_tools.run_notebook(nbformat.v4.new_notebook(), tmp_path / "nowhere"),
+        lambda: execution.run_notebook(nbformat.v4.new_notebook(), tmp_path / "nowhere"),
         NotADirectoryError,
         "existing folder",
         "nowhere",
@@ -406,11 +410,12 @@ def test_run_notebook_refuses_a_non_notebook_and_a_missing_folder(tmp_path):
 @pytest.mark.parametrize(
     "call, error, fragment",
     [
-        (lambda: notebook_tools.replace_solution_blocks(None), TypeError, "must be a string"),
-        (lambda: notebook_tools.replace_solution_blocks(b"x = 1"), TypeError, "cell.source"),
-        (lambda: notebook_tools.make_student_notebook(None), TypeError, "nbformat.read"),
-        (lambda: notebook_tools.make_student_notebook({"cells": []}), TypeError, "nbformat.read"),
-        (lambda: notebook_tools.code_fingerprint("solutions/01.ipynb"), TypeError, "nbformat.read"),
+        (lambda: student_notebooks.replace_solution_blocks(None), TypeError, "must be a string"),
+        (lambda: student_notebooks.replace_solution_blocks(b"x = 1"), TypeError, "cell.source"),
+        (lambda: student_notebooks.make_student_notebook(None), TypeError, "nbformat.read"),
+        (lambda: student_notebooks.make_student_notebook({"cells": []}), TypeError, "nbformat.read"),
+        (lambda: student_notebooks.code_fingerprint("solutions/01.ipynb"), TypeError, "nbformat.read"),
+        (lambda: student_notebooks.check_notebook([]), TypeError, "nbformat.read"),
     ],
 )
 def test_notebook_functions_refuse_things_that_are_not_notebooks(call, error, fragment):
@@ -419,7 +424,7 @@ def test_notebook_functions_refuse_things_that_are_not_notebooks(call, error, fr
 
 def test_make_student_notebook_accepts_a_plain_dict_notebook():
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
-    student = notebook_tools.make_student_notebook(dict(notebook))
+    student = student_notebooks.make_student_notebook(dict(notebook))
     assert student.cells[0].source == "x = 1"
 
 
@@ -460,10 +465,11 @@ def test_transfer_learning_helpers_refuse_bad_arguments(call, error, fragments):
 def test_every_public_function_of_the_covered_modules_is_exercised_here():
     """A new public function must get bad-input cases in this file (or in its own tests)."""
     source = Path(__file__).read_text()
-    modules = {"arithmetic": arithmetic, "checks": checks, "notebook_tools": notebook_tools,
+    modules = {"arithmetic": arithmetic, "checks": checks, "student_notebooks": student_notebooks,
+               "execution": execution,
                "plots": plots, "setup": setup, "backbone": backbone, "digits": digits,
                "source_task": source_task}  # fmt: skip
-    # Exercised elsewhere with bad input: tests/test_checks.py, test_notebook_tools.py.
+    # Exercised elsewhere with bad input: tests/test_checks.py, test_student_notebooks.py.
     # short_repr takes any value by design (it renders a learner's answer, whatever it is).
     elsewhere = {"call_answer", "describe_call", "expect_equal", "main", "pooling_params", "short_repr"}
     missing = []

@@ -316,7 +316,7 @@ def test_instructor_commands_hand_their_arguments_to_the_venv(course, monkeypatc
     course.main([command, "--help-of-the-tool", "x.ipynb"])
     assert handed[0][-2:] == ["--help-of-the-tool", "x.ipynb"]
     if command == "grade":  # relative submission paths stay the caller's
-        assert handed[0][:4] == ["-m", "course_utils.grading", "--base", str(Path.cwd())]
+        assert handed[0][:4] == ["-m", "course_tools.grading", "--base", str(Path.cwd())]
     else:
         assert handed[0][0].endswith("run_benchmarks.py")
 

@@ -97,7 +97,8 @@ NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:e-?\d+)?")
 
 
 def _printed_numbers(notebook_path: Path, workdir: Path) -> list[float]:
-    from course_utils.notebook_tools import read_notebook, run_notebook
+    from course_tools.execution import run_notebook
+    from course_tools.student_notebooks import read_notebook
 
     notebook = read_notebook(notebook_path)
     workdir.mkdir()

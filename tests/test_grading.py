@@ -9,7 +9,6 @@ graded once, through the command line, by a module-scoped fixture; the tests rea
 from __future__ import annotations
 
 import csv
-import importlib
 import os
 import re
 import subprocess
@@ -20,7 +19,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import grading
+from course_tools import grading
+from course_tools.grading import cli as grading_cli
+from course_tools.anatomy import exercise_cells
+from course_tools.grading.settings import GradingSettings
+from course_utils.exercises import checks_for
 from course_utils.checks import exercises_in
 
 # Starts servers, browsers, kernels or whole pytest runs: `course.py check-pythons` leaves it out.
@@ -41,7 +44,8 @@ def _read(path):
 
 
 def _exercise_cell(notebook, number):
-    index, cell = grading.exercise_cells(notebook)[number]
+    exercise = exercise_cells(notebook)[number]
+    index, cell = exercise.index, exercise.cell
     return index, cell
 
 
@@ -129,7 +133,7 @@ def graded(tmp_path_factory, sandbox):
     submissions = sorted(folder.glob("*/*.ipynb")) + [mixed]
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "course_utils.grading", *map(str, submissions),
+            [sys.executable, "-m", "course_tools.grading", *map(str, submissions),
              "--out", str(out), "--time-limit", "150", "--memory-limit-gb", str(MEMORY_GB)],
             cwd=ROOT, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
@@ -238,8 +242,7 @@ def test_submission_cannot_delete_or_write_outside_its_folder(graded, sandbox):
 
 
 def _exercise_count(release: str) -> int:
-    module = importlib.import_module(f"course_utils.exercises.nb{release[:2]}")
-    return len(exercises_in(vars(module)))
+    return len(exercises_in(checks_for(release)))
 
 
 def test_markdown_summary_shows_every_student_and_score(graded):
@@ -257,7 +260,7 @@ def test_infinite_loop_is_stopped_by_the_time_limit(tmp_path, sandbox):
     notebook.cells.insert(0, nbformat.v4.new_code_cell("while True:\n    pass"))
     path = tmp_path / "looper_02_shape_arithmetic.ipynb"
     nbformat.write(notebook, path)
-    grade = grading.grade_notebook(path, time_limit=4, capabilities=sandbox)
+    grade = grading.grade_notebook(path, settings=GradingSettings(time_limit=4), capabilities=sandbox)
     assert grade.run == "timeout", (grade.run, grade.run_detail)
     assert grade.seconds < 30
     assert {e.status for e in grade.exercises} == {"not run"}
@@ -289,7 +292,7 @@ def test_comparison_ignores_whitespace_and_hint_calls_but_not_edits():
     assert not any(per_exercise.values()), per_exercise
     assert notebook_flags == [], notebook_flags  # an added hint() cell is no change
 
-    _, cell = grading.exercise_cells(submission)[2]
+    cell = exercise_cells(submission)[2].cell
     cell.source = cell.source.replace("checks.exercise_2.check(", "checks.exercise_1.check(")
     per_exercise, _ = grading.compare_with_release(submission, release)
     assert per_exercise[2] == ["check line changed to `checks.exercise_1.check(same_output_size)`"]
@@ -304,7 +307,7 @@ def test_command_line_refuses_missing_files_and_unknown_notebooks(tmp_path, caps
         [["homework.ipynb", "--time-limit", "0"], "must be positive"],
     ):
         with pytest.raises(SystemExit) as stopped:
-            grading.main([*arguments, "--base", str(tmp_path)])
+            grading_cli.main([*arguments, "--base", str(tmp_path)])
         assert stopped.value.code == 2
         assert message in capsys.readouterr().err
 

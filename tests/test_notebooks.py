@@ -8,26 +8,19 @@ solution passes the check.
 
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from course_tools.anatomy import BEGIN_MARKER, END_MARKER, EXERCISE_HEADING, find_exercise_cells
+from course_tools.student_notebooks import METADATA_KEY, code_fingerprint, make_student_notebook
 from course_utils.checks import Exercise, Status, exercises_in
-from course_utils.notebook_tools import (
-    BEGIN_MARKER,
-    END_MARKER,
-    EXERCISE_HEADING,
-    METADATA_KEY,
-    code_fingerprint,
-    make_student_notebook,
-)
+from course_utils.exercises import checks_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
-CHECK_CALL = re.compile(r"^(\w+)\.(exercise_\d+)\.check\((\w+)\)\s*$", re.MULTILINE)
 # Things that fetch data or weights at run time; the course must work offline.
 DOWNLOAD_PATTERNS = re.compile(
     r"load_data\(|weights\s*=\s*['\"]imagenet|urlretrieve|urlopen|requests\.|get_file\(|"
@@ -107,16 +100,14 @@ def _exercise_cells(notebook):
 
     Exercise cells start with "# Exercise N:" in both versions; only solutions have markers.
     """
-    for cell in _code_cells(notebook):
-        if not EXERCISE_HEADING.match(cell.source):
-            continue
-        match = CHECK_CALL.search(cell.source)
-        assert match, f"exercise cell has no `checks.exercise_N.check(function)` line:\n{cell.source}"
-        yield match.group(2), match.group(3), cell.source[: match.start()], cell
+    for exercise in find_exercise_cells(notebook):
+        match = exercise.check
+        assert match, f"exercise cell has no `checks.exercise_N.check(function)` line:\n{exercise.source}"
+        yield match.group("attr"), match.group("answer"), exercise.definition, exercise.cell
 
 
 def _exercise_module(path):
-    return importlib.import_module(f"course_utils.exercises.nb{path.stem[:2]}")
+    return checks_for(path.name)
 
 
 def _setup_namespace(notebook):

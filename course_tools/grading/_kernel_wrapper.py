@@ -1,4 +1,4 @@
-"""Launch wrapper for the kernels of :mod:`course_utils.grading` (run as a script, not imported).
+"""Launch wrapper for the kernels of :mod:`course_tools.grading` (run as a script, not imported).
 
     python _grading_kernel.py [--memory-bytes N] [--file-bytes N] [--isolate-network]
                               [--user UID:GID] -- KERNEL COMMAND ...

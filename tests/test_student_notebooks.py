@@ -4,7 +4,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_utils.notebook_tools import (
+from course_tools.layout import CourseLayout
+from course_tools.student_notebooks import (
     NotebookFormatError,
     code_fingerprint,
     make_student_notebook,
@@ -105,19 +106,20 @@ def test_write_student_notebooks_refuses_to_overwrite_a_learners_work(tmp_path):
     solutions.mkdir()
     nbformat.write(_solution_notebook(), solutions / "01_demo.ipynb")
 
-    assert [p.name for p in write_student_notebooks(solutions, students)] == ["01_demo.ipynb"]
-    assert write_student_notebooks(solutions, students) == []  # second run changes nothing
+    assert [p.name for p in write_student_notebooks(CourseLayout(tmp_path))] == ["01_demo.ipynb"]
+    assert write_student_notebooks(CourseLayout(tmp_path)) == []  # second run changes nothing
 
     worked = nbformat.read(students / "01_demo.ipynb", as_version=4)
     worked.cells[1].outputs = [new_output("stream", text="learner output\n")]
     worked.cells[1].execution_count = 1
     nbformat.write(worked, students / "01_demo.ipynb")
     with pytest.raises(FileExistsError, match="someone has worked in it"):
-        write_student_notebooks(solutions, students)
+        write_student_notebooks(CourseLayout(tmp_path))
     assert "learner output" in (students / "01_demo.ipynb").read_text()
-    assert write_student_notebooks(solutions, students, force=True)
+    assert write_student_notebooks(CourseLayout(tmp_path), force=True)
 
 
 def test_write_student_notebooks_names_an_empty_solutions_folder(tmp_path):
+    (tmp_path / "solutions").mkdir()
     with pytest.raises(FileNotFoundError, match="no notebooks found"):
-        write_student_notebooks(tmp_path, tmp_path / "out")
+        write_student_notebooks(CourseLayout(tmp_path))

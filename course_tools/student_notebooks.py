@@ -1,40 +1,36 @@
-"""Maintainer tools: make the student notebooks from the solutions, and re-execute solutions.
+"""Make the learner's notebooks (``notebooks/``) from the solution notebooks (``solutions/``).
 
-``solutions/`` holds the complete notebooks, executed, with outputs. ``notebooks/`` is made
-from them: every code block between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (the
-nbgrader markers) becomes a stub that raises ``NotImplementedError`` naming the exercise, and
-all outputs are cleared.
-
-Conventions the tools enforce, with an error naming the notebook and cell otherwise:
+Every code block between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (the nbgrader markers)
+becomes a stub that raises ``NotImplementedError`` naming the exercise, and all outputs are
+cleared. Conventions enforced, with an error naming the notebook and cell otherwise:
 
 * a cell with a solution block starts with a comment ``# Exercise N: title``;
 * the block sits inside a function body (indented), so the student notebook still runs top
   to bottom and the exercise's check reports "not attempted" instead of crashing.
-
-Command line (through ``course.py``)::
-
-    python -m course_utils.notebook_tools students [--force]
-    python -m course_utils.notebook_tools execute [NAME ...]
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import hashlib
-import re
-import sys
-import time
 from pathlib import Path
 
 import nbformat
 
-BEGIN_MARKER = "### BEGIN SOLUTION"
-END_MARKER = "### END SOLUTION"
-EXERCISE_HEADING = re.compile(r"^#\s*(Exercise\s+\d+)\s*:", re.IGNORECASE)
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS_DIR = REPO_ROOT / "solutions"
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+from course_tools.anatomy import BEGIN_MARKER, END_MARKER, EXERCISE_HEADING
+from course_tools.layout import REPOSITORY, CourseLayout
+
+__all__ = [
+    "METADATA_KEY",
+    "NotebookFormatError",
+    "read_notebook",
+    "check_notebook",
+    "replace_solution_blocks",
+    "make_student_notebook",
+    "code_fingerprint",
+    "write_student_notebooks",
+]
+
 # Metadata key under which `execute` records a hash of the code it ran.
 METADATA_KEY = "course"
 
@@ -49,7 +45,7 @@ def read_notebook(path) -> nbformat.NotebookNode:
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} does not exist or is not a file. Check the name; solutions/ holds "
-            f"{', '.join(p.name for p in sorted(SOLUTIONS_DIR.glob('*.ipynb'))) or 'nothing'}."
+            f"{', '.join(p.name for p in REPOSITORY.solution_notebooks()) or 'nothing'}."
         )
     try:
         return nbformat.read(path, as_version=4)
@@ -61,7 +57,7 @@ def read_notebook(path) -> nbformat.NotebookNode:
         ) from None
 
 
-def _check_notebook(notebook, name: str = "notebook") -> nbformat.NotebookNode:
+def check_notebook(notebook, name: str = "notebook") -> nbformat.NotebookNode:
     if isinstance(notebook, dict) and not isinstance(notebook, nbformat.NotebookNode):
         notebook = nbformat.from_dict(notebook)
     if (
@@ -143,7 +139,7 @@ def replace_solution_blocks(source: str, where: str = "cell") -> tuple[str, int]
 
 def make_student_notebook(solution: nbformat.NotebookNode, name: str = "notebook"):
     """Return the student version of a solution notebook (the input is not changed)."""
-    student = copy.deepcopy(_check_notebook(solution, "solution"))
+    student = copy.deepcopy(check_notebook(solution, "solution"))
     student.metadata.pop(METADATA_KEY, None)
     for index, cell in enumerate(student.cells):
         cell.metadata.pop("execution", None)
@@ -157,7 +153,7 @@ def make_student_notebook(solution: nbformat.NotebookNode, name: str = "notebook
 
 def code_fingerprint(notebook: nbformat.NotebookNode) -> str:
     """SHA-256 of all code cells' sources: tells whether code changed since execution."""
-    notebook = _check_notebook(notebook)
+    notebook = check_notebook(notebook)
     digest = hashlib.sha256()
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -181,17 +177,19 @@ def _is_untouched_student_notebook(path: Path) -> bool:
     )
 
 
-def write_student_notebooks(
-    solutions_dir: Path = SOLUTIONS_DIR,
-    notebooks_dir: Path = NOTEBOOKS_DIR,
-    force: bool = False,
-) -> list[Path]:
+def write_student_notebooks(layout: CourseLayout = REPOSITORY, *, force: bool = False) -> list[Path]:
     """Regenerate every student notebook; return the files that changed.
 
     A student notebook that has outputs has been run by someone, maybe with their answers in
     it: it is only overwritten with ``force=True``, so a learner's work is never lost silently.
     """
-    sources = sorted(Path(solutions_dir).glob("*.ipynb"))
+    if not isinstance(layout, CourseLayout):
+        raise TypeError(
+            f"layout must be a CourseLayout, got {type(layout).__name__}; e.g. "
+            "CourseLayout(Path('my-course'))."
+        )
+    solutions_dir, notebooks_dir = layout.solutions, layout.notebooks
+    sources = layout.solution_notebooks()
     if not sources:
         raise FileNotFoundError(
             f"no notebooks found in {solutions_dir}. Run the command from the course folder, "
@@ -219,90 +217,3 @@ def write_student_notebooks(
     for target, text in planned:
         target.write_text(text, encoding="utf-8")
     return [target for target, _ in planned]
-
-
-def run_notebook(notebook: nbformat.NotebookNode, workdir, timeout: int = 600) -> float:
-    """Run every cell of ``notebook`` in a fresh kernel started in ``workdir``; return the seconds.
-
-    The outputs are stored in ``notebook`` itself; no file is written.
-
-    Raises
-    ------
-    nbclient.exceptions.CellExecutionError
-        If a cell raised.
-    """
-    from nbclient import NotebookClient
-
-    notebook = _check_notebook(notebook)
-    if not isinstance(workdir, (str, Path)) or not Path(workdir).is_dir():
-        raise NotADirectoryError(
-            f"workdir must be an existing folder for the kernel to start in, got {workdir!r}; "
-            "create it first (the notebook's own folder is the usual choice)."
-        )
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(workdir)}},
-    )
-    started = time.perf_counter()
-    client.execute()
-    return time.perf_counter() - started
-
-
-def execute_solution(path: Path, timeout: int = 600) -> float:
-    """Execute one solution notebook in place and return the seconds it took.
-
-    The file is only rewritten when every cell ran, so a failure loses nothing.
-    """
-    from nbclient.exceptions import CellExecutionError
-
-    notebook = read_notebook(path)
-    try:
-        seconds = run_notebook(notebook, Path(path).parent, timeout=timeout)
-    except CellExecutionError as err:
-        raise RuntimeError(f"{path} failed; the file was left unchanged.\n{err}") from None
-    for cell in notebook.cells:
-        cell.metadata.pop("execution", None)  # timestamps would make every run a diff
-    notebook.metadata[METADATA_KEY] = {"code_sha256": code_fingerprint(notebook)}
-    nbformat.write(notebook, path)
-    return seconds
-
-
-def _select(names: list[str]) -> list[Path]:
-    available = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
-    if not names:
-        return available
-    chosen = []
-    for name in names:
-        matches = [p for p in available if p.stem == name or p.stem.startswith(f"{name}_")]
-        if len(matches) != 1:
-            listing = ", ".join(p.stem for p in available)
-            raise SystemExit(f"no single solution notebook matches {name!r}; choose from {listing}")
-        chosen.extend(matches)
-    return chosen
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.notebook_tools")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_students = sub.add_parser("students", help="regenerate notebooks/ from solutions/")
-    p_students.add_argument("--force", action="store_true", help="overwrite notebooks with outputs")
-    p_execute = sub.add_parser("execute", help="re-execute solutions, then regenerate students")
-    p_execute.add_argument("names", nargs="*", help="e.g. 01 or 01_cnn_basics; default: all")
-    args = parser.parse_args(argv)
-
-    if args.command == "execute":
-        for path in _select(args.names):
-            print(f"executing {path.relative_to(REPO_ROOT)} ...", flush=True)
-            print(f"  done in {execute_solution(path):.1f} s", flush=True)
-    changed = write_student_notebooks(force=getattr(args, "force", False))
-    for path in changed:
-        print(f"wrote {path.relative_to(REPO_ROOT)}")
-    if not changed:
-        print("student notebooks already up to date")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
