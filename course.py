@@ -12,6 +12,7 @@ under a supported one it finds on the machine, or says how to get one.
 Instructors and maintainers also have:
 
     python3 course.py grade SUBMISSIONS...  run and grade submitted notebooks (--out grades)
+    python3 course.py nbgrader-export     write an nbgrader course folder (--out nbgrader-course)
     python3 course.py benchmark           time every notebook, its memory and throughput
 
     python3 course.py setup               only set up (add --gpu for an NVIDIA GPU on Linux)
@@ -24,7 +25,7 @@ Instructors and maintainers also have:
                                           supported Python found here and run its smoke tests
 
 Set-up makes a virtual environment in .venv/, installs the pinned versions of
-requirements.txt and this repository's `course_utils` package in editable mode. It remembers
+requirements.txt and this repository's packages (`course_utils`, `course_tools`) in editable mode. It remembers
 what it installed and with which Python, so running it again is quick and changes nothing,
 and switching to another Python rebuilds .venv instead of mixing versions.
 
@@ -263,6 +264,35 @@ def remove_venv(reason: str) -> None:
     shutil.rmtree(VENV)
 
 
+# nbgrader, the instructors' classroom route, adds grading menus and server endpoints to JupyterLab;
+# the learner's JupyterLab goes without them (an instructor re-enables them with
+# `jupyter server extension enable ...` and `jupyter labextension enable @jupyter/nbgrader`).
+NBGRADER_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.validate_assignment",
+    "nbgrader.server_extensions.assignment_list",
+    "nbgrader.server_extensions.course_list",
+)
+NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
+
+
+def hide_instructor_extensions() -> None:
+    """Switch nbgrader's JupyterLab parts off in .venv (config files Jupyter reads last)."""
+    etc = VENV / "etc" / "jupyter"
+    server = etc / "jupyter_server_config.d" / "zz-course-learner-lab.json"
+    server.parent.mkdir(parents=True, exist_ok=True)
+    disabled = dict.fromkeys(NBGRADER_SERVER_EXTENSIONS, False)
+    server.write_text(json.dumps({"ServerApp": {"jpserver_extensions": disabled}}, indent=2))
+    page_config = etc / "labconfig" / "page_config.json"
+    page_config.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        settings = json.loads(page_config.read_text()) if page_config.exists() else {}
+    except json.JSONDecodeError:
+        settings = {}
+    settings.setdefault("disabledExtensions", {})[NBGRADER_LAB_EXTENSION] = True
+    page_config.write_text(json.dumps(settings, indent=2))
+
+
 def setup(gpu: bool = False) -> None:
     """Create .venv and install everything, unless the stamp says it is already done."""
     if sys.version_info[:2] not in SUPPORTED_PYTHONS:  # main() re-runs course.py before this
@@ -296,6 +326,7 @@ def setup(gpu: bool = False) -> None:
     if gpu:
         version = _pinned_version("tensorflow")
         run([*pip, f"tensorflow[and-cuda]=={version}"])
+    hide_instructor_extensions()
     # The interpreter is recorded for people reading the stamp; the venv keeps using it.
     interpreter = venv_config().get("executable") or os.path.realpath(sys.executable)
     STAMP.write_text(json.dumps({**wanted, "interpreter": interpreter}, indent=2))
@@ -529,7 +560,7 @@ def check_pythons(report: Path | None) -> None:
         raise SystemExit(1)
 
 
-PASS_THROUGH_COMMANDS = ("test", "grade", "benchmark")
+PASS_THROUGH_COMMANDS = ("test", "grade", "nbgrader-export", "benchmark")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -568,6 +599,12 @@ def main(argv: list[str] | None = None) -> None:
         description="Arguments go to `python -m course_tools.grading`; see its --help.",
     )
     p_grade.add_argument("grade_args", nargs=argparse.REMAINDER, help="submissions and options")
+    p_nbgrader = sub.add_parser(
+        "nbgrader-export",
+        help="set up, then write an nbgrader course folder made from the solutions",
+        description="Arguments go to `python -m course_tools.nbgrader_export`; see its --help.",
+    )
+    p_nbgrader.add_argument("export_args", nargs=argparse.REMAINDER, help="notebooks and --out")
     p_bench = sub.add_parser("benchmark", help="set up, then measure the course on this machine")
     p_bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="benchmark options")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -612,6 +649,9 @@ def main(argv: list[str] | None = None) -> None:
         setup()
         # Relative paths are the caller's: exec_in_venv changes to the course folder.
         exec_in_venv(["-m", "course_tools.grading", "--base", os.getcwd(), *args.tool_args])
+    elif args.command == "nbgrader-export":
+        setup()
+        exec_in_venv(["-m", "course_tools.nbgrader_export", "--base", os.getcwd(), *args.tool_args])
     elif args.command == "benchmark":
         setup()
         exec_in_venv([str(ROOT / "benchmarks" / "run_benchmarks.py"), *args.tool_args])

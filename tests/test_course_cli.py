@@ -327,3 +327,34 @@ def test_offline_namespace_can_be_switched_off_and_is_linux_only(course, monkeyp
     monkeypatch.delenv("COURSE_TEST_NETNS")
     monkeypatch.setattr(course.sys, "platform", "darwin")
     assert course.offline_prefix() is None
+
+
+def test_set_up_switches_nbgrader_off_in_the_learners_jupyterlab_and_keeps_other_settings(course):
+    page_config = course.VENV / "etc" / "jupyter" / "labconfig" / "page_config.json"
+    page_config.parent.mkdir(parents=True)
+    page_config.write_text(json.dumps({"disabledExtensions": {"other": True}, "theme": "dark"}))
+    course.hide_instructor_extensions()
+    course.hide_instructor_extensions()  # again: the same files, nothing doubled
+    server = json.loads(
+        (course.VENV / "etc/jupyter/jupyter_server_config.d/zz-course-learner-lab.json").read_text()
+    )
+    assert server["ServerApp"]["jpserver_extensions"] == dict.fromkeys(
+        course.NBGRADER_SERVER_EXTENSIONS, False
+    )
+    assert json.loads(page_config.read_text()) == {
+        "disabledExtensions": {"other": True, "@jupyter/nbgrader": True}, "theme": "dark",
+    }  # fmt: skip
+
+
+@pytest.mark.integration
+def test_the_installed_jupyter_reports_nbgrader_switched_off():
+    # The set-up that runs the tests wrote the files above into the real .venv.
+    jupyter = [sys.executable, "-m", "jupyter"]
+    server = subprocess.run([*jupyter, "server", "extension", "list"], capture_output=True, text=True)
+    listing = (server.stdout + server.stderr).splitlines()
+    for name in ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"):
+        line = next(line for line in listing if line.strip().startswith(name + " "))
+        assert "disabled" in line, line
+    lab = subprocess.run([*jupyter, "labextension", "list"], capture_output=True, text=True)
+    line = next(line for line in (lab.stdout + lab.stderr).splitlines() if "@jupyter/nbgrader v" in line)
+    assert "disabled" in line, line
