@@ -214,6 +214,16 @@ def format_table(notebooks: list[dict], setup: dict | None, generator: str | Non
     return "\n".join(lines)
 
 
+def select_notebooks(prefixes=None) -> list[Path]:
+    """The solution notebooks to measure: every one in solutions/, or those starting with a prefix."""
+    paths = sorted((ROOT / "solutions").glob("*.ipynb"))
+    if prefixes:
+        paths = [p for p in paths if any(p.stem.startswith(prefix) for prefix in prefixes)]
+        if not paths:
+            raise ValueError(f"no solution notebook starts with {' or '.join(prefixes)}")
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--notebooks", nargs="*", help="prefixes such as 01 05 (default: all)")
@@ -226,11 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.generator_count < 1:
         parser.error(f"--generator-count must be at least 1, got {args.generator_count}")
 
-    paths = sorted((ROOT / "solutions").glob("*.ipynb"))
-    if args.notebooks:
-        paths = [p for p in paths if any(p.stem.startswith(prefix) for prefix in args.notebooks)]
-        if not paths:
-            parser.error(f"no solution notebook starts with {' or '.join(args.notebooks)}")
+    try:
+        paths = select_notebooks(args.notebooks)
+    except ValueError as err:
+        parser.error(str(err))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     notebooks = []

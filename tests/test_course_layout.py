@@ -1,0 +1,148 @@
+"""The course's layout holds together: every notebook has its checks, its README rows and its
+place in the benchmark; the learner's package never imports the tooling; modules stay small.
+
+These are the checks behind CONTRIBUTING.md's "Add a notebook" checklist: a new solution
+notebook that misses a step fails here with the step named.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import pkgutil
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import course_utils.exercises as exercises_package
+from course_tools.layout import REPOSITORY
+from course_utils.exercises import CHECKS_OF_NOTEBOOK, checks_for
+
+ROOT = REPOSITORY.root
+SOLUTIONS = REPOSITORY.solution_notebooks()
+README = REPOSITORY.readme.read_text(encoding="utf-8")
+SETUP_IMPORT = re.compile(r"^from course_utils\.exercises import (\w+) as checks$", re.MULTILINE)
+
+
+def _ids(paths):
+    return [p.stem for p in paths]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_notebook_is_registered_with_the_checks_module_its_set_up_cell_imports(path):
+    assert path.stem in CHECKS_OF_NOTEBOOK, (
+        f"{path.name} has no row in CHECKS_OF_NOTEBOOK (course_utils/exercises/__init__.py)"
+    )
+    module = checks_for(path.name)  # imports it
+    first_code = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    imported = SETUP_IMPORT.findall(first_code.source)
+    assert imported == [module.__name__.rsplit(".", 1)[1]], (
+        f"{path.name}'s set-up cell must import `from {module.__name__.rsplit('.', 1)[0]} import "
+        f"{module.__name__.rsplit('.', 1)[1]} as checks`, found {imported}"
+    )
+
+
+def test_registry_and_exercise_modules_match_the_notebooks_one_to_one():
+    assert sorted(CHECKS_OF_NOTEBOOK) == [p.stem for p in SOLUTIONS]
+    modules = sorted(
+        info.name for info in pkgutil.iter_modules(exercises_package.__path__)
+        if not info.name.startswith("_")
+    )  # fmt: skip
+    assert sorted(CHECKS_OF_NOTEBOOK.values()) == modules
+
+
+def test_registry_names_an_unknown_notebook_with_the_fix():
+    with pytest.raises(LookupError, match="CONTRIBUTING.md"):
+        checks_for("08_new_topic.ipynb")
+    with pytest.raises(TypeError, match="notebook's path"):
+        checks_for(8)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_readme_course_map_links_the_notebook(path):
+    row = re.compile(rf"^\| {path.stem[:2]} \| \[[^\]]+\]\(notebooks/{re.escape(path.name)}\) \| .+ \|$", re.M)
+    assert row.search(README), f"README.md's course map has no row for {path.name}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_readme_timing_table_has_the_notebook(path):
+    section = README[README.index("| notebook | scale 1 |") :]
+    section = section[: section.index("\n\n")]
+    assert re.search(rf"^\| {path.stem[:2]} [^|]+\| \d+ s \|", section, re.M), (
+        f"README.md's timing table has no row for {path.stem[:2]}: run "
+        f"`python3 course.py benchmark --notebooks {path.stem[:2]}` and add it"
+    )
+
+
+def test_benchmark_measures_every_solution_notebook():
+    spec = importlib.util.spec_from_file_location("run_benchmarks", ROOT / "benchmarks" / "run_benchmarks.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    assert benchmark.select_notebooks() == SOLUTIONS
+    assert benchmark.select_notebooks(["02"]) == [REPOSITORY.solutions / "02_shape_arithmetic.ipynb"]
+    with pytest.raises(ValueError, match="no solution notebook starts with 99"):
+        benchmark.select_notebooks(["99"])
+
+
+# --- the import graph: learner package at the bottom, tooling above it --------------------------
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+LEARNER_MODULES = sorted((ROOT / "course_utils").rglob("*.py"))
+TOOLING_MODULES = sorted((ROOT / "course_tools").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", LEARNER_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_learner_package_never_imports_the_tooling(path):
+    tooling = {name for name in _imported_modules(path) if name.split(".")[0] == "course_tools"}
+    assert not tooling, f"{path.relative_to(ROOT)} imports {tooling}: notebooks must not need the tooling"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_notebooks_never_import_the_tooling(path):
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert "course_tools" not in code
+
+
+# Modules over ~400 lines, each with the reason it stays one module. A new long module needs
+# a reason here, or a split.
+LONG_MODULES = {
+    "course_utils/checks.py": "the exercise framework learners read in one place: Exercise, the "
+    "comparisons and how a named mistake is chosen",
+    "course_utils/plots.py": "one small function per kind of figure the notebooks draw",
+    "course_utils/slope_data.py": "the slope data set: drawing, files, manifest and loading, each "
+    "short, used together by notebook 05 and its data script",
+}
+EXERCISE_MODULE_REASON = "one notebook's checks: each exercise's reference, named mistakes, hint and solution"
+MAX_LINES = 400
+
+
+@pytest.mark.parametrize(
+    "path", LEARNER_MODULES + TOOLING_MODULES, ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_no_module_is_long_without_a_reason(path):
+    name = path.relative_to(ROOT).as_posix()
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    if name.startswith("course_utils/exercises/nb"):
+        reason = EXERCISE_MODULE_REASON
+    else:
+        reason = LONG_MODULES.get(name)
+    assert lines <= MAX_LINES or reason, f"{name} has {lines} lines: split it or give a reason"
+
+
+def test_every_long_module_reason_is_still_needed():
+    for name in LONG_MODULES:
+        lines = len((ROOT / name).read_text(encoding="utf-8").splitlines())
+        assert lines > MAX_LINES, f"{name} has {lines} lines now: drop its entry in LONG_MODULES"
