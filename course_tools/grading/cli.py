@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import course_tools.grading as package
 from course_tools.grading.execution import grade_notebook
-from course_tools.grading.release import find_release
+from course_tools.grading.release import checks_module_of
+from course_tools.grading.results import FAILED, ExerciseGrade, NotebookGrade
+from course_tools.grading.roster import make_roster, printable
 from course_tools.grading.reports import write_reports
 from course_tools.grading.sandbox import sandbox_capabilities
 from course_tools.grading.settings import DEFAULT_MEMORY_GB, DEFAULT_TIME_LIMIT, GradingSettings
+from course_utils.checks import exercises_in
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,23 +38,42 @@ def main(argv: list[str] | None = None) -> int:
         settings = GradingSettings(time_limit=args.time_limit, memory_gb=args.memory_limit_gb)
     except ValueError as err:
         parser.error(f"--time-limit and --memory-limit-gb must be positive ({err})")
-    missing = [str(p) for p in args.submissions if not p.is_file()]
-    if missing:
-        parser.error(f"no such file: {', '.join(missing)}")
-    try:
-        pairs = [(p, find_release(p, args.release)) for p in args.submissions]
-    except ValueError as err:
-        parser.error(str(err))
+    submissions, refusals = make_roster(args.submissions, args.release)
+    for refusal in refusals:
+        print(f"not graded: {refusal.path}: {refusal.reason}", file=sys.stderr, flush=True)
+    if not submissions:
+        parser.error("nothing to grade: " + "; ".join(
+            f"{r.path}: " + ("no such file" if r.reason.startswith("cannot be read") else r.reason)
+            for r in refusals))  # fmt: skip
     capabilities = sandbox_capabilities()
     grades = []
-    for submission, release in pairs:
-        print(f"grading {submission} against {release.name} ...", flush=True)
-        grade = grade_notebook(submission, release, settings=settings, capabilities=capabilities)
+    for submission in submissions:
+        print(f"grading {printable(submission.path)} against {submission.release.name} ...", flush=True)
+        try:
+            grade = grade_notebook(submission.path, submission.release, settings=settings,
+                                   student=submission.student, capabilities=capabilities)  # fmt: skip
+        except Exception as err:  # the grader's own failure on this file costs this grade only
+            grade = grader_error(submission, err)
         print(f"  {grade.student}: {grade.score}/{len(grade.exercises)}, {grade.run} "
               f"in {grade.seconds:.0f} s", flush=True)  # fmt: skip
         grades.append(grade)
-    csv_path, md_path = write_reports(grades, args.out)
+        # written after every learner, so an interrupted batch keeps what was graded
+        csv_path, md_path = write_reports(grades, args.out, refusals)
     print(f"sandbox: {grades[0].sandbox}")
     print(f"wrote {csv_path} and {md_path}")
     return 0
 
+
+def grader_error(submission, err: Exception) -> NotebookGrade:
+    """The grade of a submission the grader itself failed on: every exercise failed, with why."""
+    grade = NotebookGrade(student=submission.student, submission=printable(submission.path),
+                          release=submission.release.name, run="grader error",
+                          run_detail=f"{type(err).__name__}: {str(err)[:300]}")  # fmt: skip
+    try:
+        module = checks_module_of(submission.release)
+        numbers = [(e.number, e.title) for e in exercises_in(module)] if module else []
+    except Exception:
+        numbers = []
+    grade.exercises = [ExerciseGrade(n, title, status=FAILED, message="the grader failed on "
+                                     "this file (see run detail)") for n, title in numbers]  # fmt: skip
+    return grade

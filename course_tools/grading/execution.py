@@ -34,6 +34,7 @@ from course_tools.grading.results import (
     ExerciseGrade,
     NotebookGrade,
 )
+from course_tools.grading.roster import printable
 from course_tools.grading.sandbox import (
     base_env,
     describe_sandbox,
@@ -139,7 +140,7 @@ def grade_notebook(
         titles.setdefault(number, heading_title(exercise_cell.source))
     grade = NotebookGrade(
         student=student or student_name(submission, release),
-        submission=str(submission),
+        submission=printable(submission),
         release=release.name,
         exercises=[ExerciseGrade(n, titles[n]) for n in sorted(titles)],
     )
@@ -151,6 +152,7 @@ def grade_notebook(
         notebook = nbformat.read(submission, as_version=4)
         if not isinstance(notebook.get("cells"), list):
             raise ValueError("no cells")
+        nbformat.validate(notebook)  # a cell without its source, an unknown cell type, ...
     except Exception as err:
         grade.run = "unreadable"
         grade.run_detail = f"not a readable notebook: {type(err).__name__}: {str(err)[:200]}"

@@ -15,7 +15,9 @@ from course_tools.grading.results import (
     NotebookGrade,
 )
 
-__all__ = ["CSV_FIELDS", "write_reports"]
+__all__ = ["CSV_FIELDS", "MESSAGE_LIMIT", "write_reports", "csv_safe"]
+
+MESSAGE_LIMIT = 1000  # characters of one message in a report; a check's message is far shorter
 
 CSV_FIELDS = (
     "student", "notebook", "exercise", "title", "status", "points", "message",
@@ -23,8 +25,27 @@ CSV_FIELDS = (
 )  # fmt: skip
 
 
-def write_reports(grades: list[NotebookGrade], out_dir) -> tuple[Path, Path]:
-    """Write ``grades.csv`` and ``grades.md`` into ``out_dir``; return their paths."""
+def cut(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, saying so."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + f" [... {len(text) - limit} characters cut]"
+
+
+def csv_safe(value):
+    """A CSV cell a spreadsheet shows as text: a leading ``=``, ``+``, ``-``, ``@``, tab or
+    carriage return (which would start a formula) gets a ``'`` in front; long text is cut."""
+    if not isinstance(value, str):
+        return value
+    value = cut(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def write_reports(grades: list[NotebookGrade], out_dir, refusals=()) -> tuple[Path, Path]:
+    """Write ``grades.csv`` and ``grades.md`` into ``out_dir``; return their paths.
+
+    ``refusals`` are the submissions :func:`~course_tools.grading.roster.make_roster` refused:
+    a row each with status ``refused``, so no file goes missing silently.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = out_dir / "grades.csv", out_dir / "grades.md"
@@ -33,7 +54,7 @@ def write_reports(grades: list[NotebookGrade], out_dir) -> tuple[Path, Path]:
         writer.writeheader()
         for grade in grades:
             for exercise in grade.exercises:
-                writer.writerow({
+                writer.writerow({key: csv_safe(value) for key, value in {
                     "student": grade.student, "notebook": grade.release,
                     "exercise": exercise.number, "title": exercise.title,
                     "status": exercise.status, "points": exercise.points,
@@ -41,15 +62,20 @@ def write_reports(grades: list[NotebookGrade], out_dir) -> tuple[Path, Path]:
                     "run": grade.run, "run_detail": grade.run_detail,
                     "notebook_flags": "; ".join(grade.flags),
                     "cell_errors": "; ".join(grade.cell_errors), "submission": grade.submission,
-                })  # fmt: skip
-    md_path.write_text(_markdown(grades), encoding="utf-8")
+                }.items()})  # fmt: skip
+        for refusal in refusals:
+            writer.writerow({key: csv_safe(value) for key, value in {
+                "student": "", "notebook": "", "exercise": "", "title": "", "status": "refused",
+                "points": 0, "message": refusal.reason, "submission": refusal.path,
+            }.items()})  # fmt: skip
+    md_path.write_text(_markdown(grades, refusals), encoding="utf-8")
     return csv_path, md_path
 
 
 _SYMBOL = {PASSED: "✔", FAILED: "✘", NOT_ATTEMPTED: "–", NOT_RUN: "⏹", MISSING: "∅"}
 
 
-def _markdown(grades: list[NotebookGrade]) -> str:
+def _markdown(grades: list[NotebookGrade], refusals=()) -> str:
     lines = ["# Grades", ""]
     lines.append(
         f"{_SYMBOL[PASSED]} passed, {_SYMBOL[FAILED]} failed, {_SYMBOL[NOT_ATTEMPTED]} not "
@@ -72,15 +98,18 @@ def _markdown(grades: list[NotebookGrade]) -> str:
                 + " | ".join(marks.get(n, "") for n in numbers)
                 + f" | {g.run} | {changes or ''} |"
             )
+    if refusals:
+        lines += ["", "## Not graded", ""]
+        lines += [f"- `{_one_line(r.path)}`: {_one_line(r.reason)}" for r in refusals]
     lines += ["", "## Details", ""]
     for g in sorted(grades, key=lambda g: (g.release, g.student)):
         lines.append(f"### {g.student}: {g.release} ({g.score}/{len(g.exercises)})")
         lines.append("")
         lines.append(f"- submission: `{g.submission}`; ran in {g.seconds:.0f} s: {g.run}"
-                     + (f" ({g.run_detail})" if g.run_detail else ""))  # fmt: skip
+                     + (f" ({_one_line(g.run_detail)})" if g.run_detail else ""))  # fmt: skip
         lines.append(f"- sandbox: {g.sandbox}")
         for flag in g.flags:
-            lines.append(f"- changed: {flag}")
+            lines.append(f"- changed: {_one_line(flag)}")
         for error in g.cell_errors:
             lines.append(f"- error outside the exercises: {_one_line(error)}")
         for e in g.exercises:
@@ -88,12 +117,12 @@ def _markdown(grades: list[NotebookGrade]) -> str:
             if e.status != PASSED and e.message:
                 text += f": {_one_line(e.message)}"
             if e.flags:
-                text += f" — **check edited**: {'; '.join(e.flags)}"
+                text += f" — **check edited**: {_one_line('; '.join(e.flags))}"
             lines.append(text)
         lines.append("")
     return "\n".join(lines) + "\n"
 
 
 def _one_line(text: str) -> str:
-    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
-    return " ".join(text.split()).replace("|", "\\|")
+    text = re.sub(r"\x1b\[[0-9;]*m", "", cut(text))
+    return " ".join(text.split()).replace("|", "\\|").replace("`", "'")
