@@ -41,6 +41,7 @@ __all__ = [
     "pool_output_size",
     "pooling_params",
     "receptive_field",
+    "residual_block_params",
     "separable_conv2d_params",
     "show_layer_report",
 ]
@@ -391,6 +392,56 @@ def pooling_params() -> int:
     0
     """
     return 0
+
+
+def residual_block_params(in_channels, filters, stride=1, use_bias=False, batch_norm=True) -> int:
+    """Number of weights of a basic residual block, as ``count_params()`` counts them.
+
+    The block of ResNet-18/34: two 3x3 convolutions with ``filters`` filters (the first with
+    ``stride``, both ``padding="same"``), each followed by ``BatchNormalization``; a shortcut;
+    ``Add``; ReLU. The shortcut is the identity when the input already has the output's shape
+    (``stride == 1`` and ``in_channels == filters``) and has no weights. Otherwise it is a 1x1
+    *projection*: ``Conv2D(filters, 1, strides=stride)``, followed by its own
+    ``BatchNormalization``. ``Add`` and ReLU have no weights.
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the block's input.
+    filters : int
+        Channels of the block's output (and of both 3x3 convolutions).
+    stride : int, default=1
+        Stride of the first 3x3 convolution (and of the projection).
+    use_bias : bool, default=False
+        Whether the convolutions have biases. In front of ``BatchNormalization`` a bias is
+        redundant (its ``beta`` shifts each channel after the mean is taken away), hence the
+        default.
+    batch_norm : bool, default=True
+        Whether each convolution is followed by ``BatchNormalization`` (4 weights per channel:
+        ``gamma``, ``beta`` and the non-trainable moving mean and variance).
+
+    Returns
+    -------
+    int
+
+    Example
+    -------
+    >>> residual_block_params(64, 64)  # identity shortcut
+    74240
+    >>> residual_block_params(64, 128, stride=2)  # 1x1 projection shortcut
+    230912
+    """
+    in_channels = check_int(in_channels, "in_channels", minimum=1)
+    filters = check_int(filters, "filters", minimum=1)
+    stride = check_int(stride, "stride", minimum=1)
+    use_bias = _check_bool(use_bias, "use_bias")
+    batch_norm = _check_bool(batch_norm, "batch_norm")
+    norm = batchnorm_params(filters) if batch_norm else 0
+    total = conv2d_params(3, in_channels, filters, use_bias) + norm
+    total += conv2d_params(3, filters, filters, use_bias) + norm
+    if stride != 1 or in_channels != filters:
+        total += conv2d_params(1, in_channels, filters, use_bias) + norm
+    return total
 
 
 # --------------------------------------------------------------------------------------------
