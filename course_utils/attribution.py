@@ -89,7 +89,7 @@ def _class_count(model) -> int:
     return int(shape[-1])
 
 
-def _warn_if_squashed(model) -> None:
+def _refuse_squashed(model) -> None:
     """Refuse a model that ends in softmax or sigmoid: the maps must come from the logits."""
     last = model.layers[-1]
     activation = getattr(getattr(last, "activation", None), "__name__", "")
@@ -221,7 +221,7 @@ def grad_cam(model, images, class_index, layer_name: str, *, upsample: bool = Tr
 
     model_input = _check_model(model)
     images = _check_images(images, model_input)
-    _warn_if_squashed(model)
+    _refuse_squashed(model)
     index = _check_class_index(class_index, len(images), _class_count(model))
     if not isinstance(upsample, bool):
         raise TypeError(f"upsample must be True or False, got {upsample!r}.")
@@ -261,7 +261,7 @@ def input_saliency(model, images, class_index) -> np.ndarray:
 
     model_input = _check_model(model)
     images = _check_images(images, model_input)
-    _warn_if_squashed(model)
+    _refuse_squashed(model)
     index = _check_class_index(class_index, len(images), _class_count(model))
     batch = tf.convert_to_tensor(images)
     with tf.GradientTape() as tape:
