@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils._validation import check_array, check_number
+from course_utils._validation import check_array, check_int, check_number
 
 __all__ = ["grad_cam", "input_saliency", "logits_model", "share_inside", "show_overlays"]
 
@@ -324,7 +324,6 @@ def show_overlays(images, heatmaps, masks=None, titles=None, *, ncols: int = 6, 
     matplotlib.figure.Figure
         One axes per image, ``fig.axes[i]`` showing image ``i``.
     """
-    from course_utils._validation import check_int
     from course_utils.plots import _check_titles, _hide_ticks, _image_grid
 
     images = check_array(images, "images", ndim=(3, 4), finite=True)
