@@ -10,7 +10,7 @@ image, which is what the angle of a line means. The question drew each image wit
 them directly (anti-aliased by pixel coverage), which is many times faster, so notebooks can
 generate thousands of images in memory in about a second.
 
-Three ways in:
+The ways in:
 
 * :func:`draw_slope_image` draws one image for a given angle;
 * :func:`make_slope_images` makes a whole in-memory data set, deterministically per seed;
