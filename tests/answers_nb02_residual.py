@@ -114,7 +114,15 @@ def _one_norm_per_block(in_channels, filters, stride, use_bias):
     return total + 4 * filters  # one BatchNormalization, after the Add
 
 
+def _projection_from_filters(in_channels, filters, stride, use_bias):
+    total = _conv(3, in_channels, filters, use_bias) + _conv(3, filters, filters, use_bias) + 8 * filters
+    if stride != 1 or in_channels != filters:
+        total += _conv(1, filters, filters, use_bias) + 4 * filters  # "a 1x1 convolution to filters channels"
+    return total
+
+
 NAMED_MISTAKES = [
+    ("nb02", 10, _projection_from_filters, "not filters * filters"),
     ("nb02", 10, _projects_only_for_stride, "more output channels than input channels also need the projection"),
     ("nb02", 10, _projection_without_bias, "the projection is a convolution like the other two"),
     ("nb02", 10, _one_norm_per_block, "not one for the whole block"),
@@ -190,7 +198,8 @@ OWN_WRONG_ANSWERS = [
     ("nb02", 10, lambda c, f, s, b: _layer_list(c, f, s, b) - b * f * (s != 1 or c != f),
      "the projection is a convolution like the other two"),
     # the projection drawn from the output channels to the output channels
-    ("nb02", 10, lambda c, f, s, b: _layer_list(c, f, s, b) + (f - c) * f * (s != 1 or c != f), None),
+    ("nb02", 10, lambda c, f, s, b: _layer_list(c, f, s, b) + (f - c) * f * (s != 1 or c != f),
+     "not filters * filters"),
     # a bias per filter although use_bias=False, in the 3x3 convolutions and the projection alike
     ("nb02", 10, lambda c, f, s, b: _layer_list(c, f, s, True),
      "with use_bias=False the convolutions have no biases"),

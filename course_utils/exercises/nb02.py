@@ -712,6 +712,8 @@ _RESIDUAL_MISTAKES = [
      "not in_channels."),
     (lambda c, f, s, b: _residual_count(c, f, s, b, projection_kernel=3),
      "the projection is a 1x1 convolution: in_channels * filters weights, not 3 * 3 * in_channels * filters."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, projection_kernel=0) + (f * f if (s != 1 or c != f) else 0),
+     "the projection reads the block's input: in_channels * filters weights, not filters * filters."),
     (lambda c, f, s, b: _residual_count(c, f, s, b, projection_norm=False),
      "the projection shortcut has its own BatchNormalization layer: 4 * filters more weights."),
     (lambda c, f, s, b: _residual_count(c, f, s, b, projection_bias=False),
