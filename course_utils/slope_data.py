@@ -416,7 +416,7 @@ def load_slope_folder(
     if prefix is not None and not isinstance(prefix, str):
         raise TypeError(
             f"prefix must be a string or None, got {prefix!r} of type {type(prefix).__name__}. "
-            "Use prefix=\"\" for files named sample..., prefix=\"test_\" for test_sample...."
+            'Use prefix="" for files named sample...png, prefix="test_" for test_sample...png.'
         )
     if not isinstance(verify, bool):
         raise TypeError(f"verify must be True or False, got {verify!r}.")
@@ -547,7 +547,9 @@ def write_question_png(path, angle: float, dot_xy=None) -> Path:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"the folder {str(path.parent)!r} does not exist; create it first.")
     angle = check_number(angle, "angle", hint="It is in degrees, e.g. 100.88.")
-    dot_xy = np.zeros((0, 2)) if dot_xy is None else np.asarray(dot_xy, dtype=np.float64).reshape(-1, 2)
+    if dot_xy is None:
+        dot_xy = np.zeros((0, 2))
+    dot_xy = np.asarray(dot_xy, dtype=np.float64).reshape(-1, 2)
 
     figure = Figure(figsize=(5, 5))
     FigureCanvasAgg(figure)

@@ -15,6 +15,12 @@ def _conv(kernel, c_in, c_out, use_bias):
     return kernel * kernel * c_in * c_out + (c_out if use_bias else 0)
 
 
+def _main(in_channels, filters, use_bias):
+    """The two 3x3 convolutions and their BatchNormalization layers, counted right."""
+    first, second = _conv(3, in_channels, filters, use_bias), _conv(3, filters, filters, use_bias)
+    return first + second + 8 * filters
+
+
 # --- named mistakes, one per explanation of the check ---------------------------------------
 
 
@@ -25,7 +31,7 @@ def _never_projects(in_channels, filters, stride, use_bias):
 
 
 def _projects_only_for_channels(in_channels, filters, stride, use_bias):
-    total = _conv(3, in_channels, filters, use_bias) + _conv(3, filters, filters, use_bias) + 8 * filters
+    total = _main(in_channels, filters, use_bias)
     if in_channels != filters:
         total += _conv(1, in_channels, filters, use_bias) + 4 * filters
     return total
@@ -38,7 +44,7 @@ def _always_projects(in_channels, filters, stride, use_bias):
 
 def _trainable_batchnorm_only(in_channels, filters, stride, use_bias):
     per_norm = 2 * filters  # gamma and beta
-    total = _conv(3, in_channels, filters, use_bias) + per_norm + _conv(3, filters, filters, use_bias) + per_norm
+    total = _main(in_channels, filters, use_bias) - 8 * filters + 2 * per_norm
     if stride > 1 or in_channels != filters:
         total += _conv(1, in_channels, filters, use_bias) + per_norm
     return total
@@ -66,42 +72,42 @@ def _biases_never(in_channels, filters, stride, use_bias):
 
 
 def _second_conv_from_input(in_channels, filters, stride, use_bias):
-    total = 2 * (_conv(3, in_channels, filters, use_bias) + 4 * filters)  # "two identical convolutions"
+    total = 2 * (_conv(3, in_channels, filters, use_bias) + 4 * filters)  # "two alike"
     if stride != 1 or in_channels != filters:
         total += _conv(1, in_channels, filters, use_bias) + 4 * filters
     return total
 
 
 def _projection_3x3(in_channels, filters, stride, use_bias):
-    total = _conv(3, in_channels, filters, use_bias) + _conv(3, filters, filters, use_bias) + 8 * filters
+    total = _main(in_channels, filters, use_bias)
     if stride != 1 or in_channels != filters:
         total += _conv(3, in_channels, filters, use_bias) + 4 * filters
     return total
 
 
 def _projection_without_norm(in_channels, filters, stride, use_bias):
-    total = _conv(3, in_channels, filters, use_bias) + _conv(3, filters, filters, use_bias) + 8 * filters
+    total = _main(in_channels, filters, use_bias)
     if stride != 1 or in_channels != filters:
         total += _conv(1, in_channels, filters, use_bias)
     return total
 
 
 def _add_with_weights(in_channels, filters, stride, use_bias):
-    total = _conv(3, in_channels, filters, use_bias) + _conv(3, filters, filters, use_bias) + 8 * filters
+    total = _main(in_channels, filters, use_bias)
     if stride != 1 or in_channels != filters:
         total += _conv(1, in_channels, filters, use_bias) + 4 * filters
     return total + filters  # "the Add layer has a weight per channel"
 
 
 def _projects_only_for_stride(in_channels, filters, stride, use_bias):
-    total = _conv(3, in_channels, filters, use_bias) + _conv(3, filters, filters, use_bias) + 8 * filters
+    total = _main(in_channels, filters, use_bias)
     if stride == 2:
         total += _conv(1, in_channels, filters, use_bias) + 4 * filters
     return total
 
 
 def _projection_without_bias(in_channels, filters, stride, use_bias):
-    total = _conv(3, in_channels, filters, use_bias) + _conv(3, filters, filters, use_bias) + 8 * filters
+    total = _main(in_channels, filters, use_bias)
     if stride != 1 or in_channels != filters:
         total += _conv(1, in_channels, filters, False) + 4 * filters  # "a shortcut has no bias"
     return total
@@ -115,9 +121,9 @@ def _one_norm_per_block(in_channels, filters, stride, use_bias):
 
 
 def _projection_from_filters(in_channels, filters, stride, use_bias):
-    total = _conv(3, in_channels, filters, use_bias) + _conv(3, filters, filters, use_bias) + 8 * filters
+    total = _main(in_channels, filters, use_bias)
     if stride != 1 or in_channels != filters:
-        total += _conv(1, filters, filters, use_bias) + 4 * filters  # "a 1x1 convolution to filters channels"
+        total += _conv(1, filters, filters, use_bias) + 4 * filters  # "1x1, to filters channels"
     return total
 
 
@@ -137,7 +143,7 @@ NAMED_MISTAKES = [
     ("nb02", 10, _projection_3x3, "the projection is a 1x1 convolution"),
     ("nb02", 10, _projection_without_norm, "the projection shortcut has its own BatchNormalization"),
     ("nb02", 10, _add_with_weights, "Add has no weights"),
-]
+]  # fmt: skip
 
 
 # --- right answers spelled unlike the reference ----------------------------------------------

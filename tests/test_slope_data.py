@@ -365,13 +365,14 @@ def test_question_files_are_100_pixel_rgba_pngs_with_a_frame(question_folder, tm
     assert grey[20:80, frame_column].max() < 230 and grey[:, : frame_column - 1].min() == 255
 
 
-def test_a_folder_mixing_training_and_test_files_is_refused_with_counts_and_the_fix(question_folder):
+def test_a_folder_mixing_training_and_test_files_is_refused_with_counts_and_fix(question_folder):
     folder, _, _ = question_folder
     with pytest.raises(SlopeDataError) as error:
         load_slope_folder(folder)
     message = str(error.value)
     assert "mixes 2 sets" in message
-    assert "4 files named 'sample...png'" in message and "2 files named 'test_sample...png'" in message
+    assert "4 files named 'sample...png'" in message
+    assert "2 files named 'test_sample...png'" in message
     assert "load_slope_folder(folder, prefix='')" in message
     assert "load_slope_folder(folder, prefix='test_')" in message
 
@@ -387,12 +388,14 @@ def test_prefix_selects_the_training_or_the_test_files(question_folder):
     np.testing.assert_allclose(test_angles_read, test_angles, atol=1e-4)
     assert all(name.startswith("test_sample") for name in test_files)
     # RGBA read as grey: white paper, black bar through the centre
-    assert images[:, 0, 0, 0].min() == 255 and (images[:, 45:55, 45:55] < 64).any(axis=(1, 2, 3)).all()
+    assert images[:, 0, 0, 0].min() == 255
+    assert (images[:, 45:55, 45:55] < 64).any(axis=(1, 2, 3)).all()
 
 
 def test_a_prefix_no_file_has_is_refused_naming_the_prefixes_found(question_folder):
     folder, _, _ = question_folder
-    with pytest.raises(SlopeDataError, match=r"prefix 'val_'.*4 files named 'sample\.\.\.png'.*prefix='test_'"):
+    found = r"prefix 'val_'.*4 files named 'sample\.\.\.png'.*prefix='test_'"
+    with pytest.raises(SlopeDataError, match=found):
         load_slope_folder(folder, prefix="val_")
     with pytest.raises(SlopeDataError, match="prefix 'sample'"):
         load_slope_folder(folder, prefix="sample")  # the prefix is what comes before "sample"
@@ -416,7 +419,7 @@ def test_a_single_prefix_folder_loads_without_choosing_one(question_folder, tmp_
     folder, _, test_angles = question_folder
     for path in folder.glob("test_*.png"):
         (tmp_path / path.name).write_bytes(path.read_bytes())
-    images, angles, files = load_slope_folder(tmp_path)  # only test_ files: one set, no choice needed
+    images, angles, _ = load_slope_folder(tmp_path)  # test_ files only: one set, nothing to choose
     np.testing.assert_allclose(angles, test_angles, atol=1e-4)
     assert images.shape == (2, 100, 100, 1)
 

@@ -672,7 +672,7 @@ exercise_9 = Exercise(
 
 def _residual_count(c, f, s, b, *, project=None, norm=4, biases=None, second_in=None, projection_kernel=1,
                     projection_norm=True, projection_bias=True, add_weights=0, one_norm=False):  # fmt: skip
-    """The block's count with one piece of the reasoning changed (the keywords), for the mistakes."""
+    """The block's count with one step of the reasoning changed (the keywords): the mistakes."""
     bias = f if (b if biases is None else biases) else 0
     needs = (s != 1 or c != f) if project is None else project(c, f, s)
     total = 3 * 3 * c * f + bias + norm * f
@@ -738,8 +738,8 @@ def _check_residual_block_params(answer) -> str:
     projected = arithmetic.residual_block_params(64, 128, stride=2)
     shortcut = 64 * 128 + 4 * 128
     return (
-        f"64 -> 64 with the identity: {identity:,} parameters; 64 -> 128 with stride 2: {projected:,}, "
-        f"{shortcut:,} of them in the projection shortcut."
+        f"64 -> 64 with the identity: {identity:,} parameters; 64 -> 128 with stride 2: "
+        f"{projected:,}, {shortcut:,} of them in the projection shortcut."
     )
 
 
