@@ -1,4 +1,6 @@
-"""Answer table of notebook 03's exercise 7 (Grad-CAM with tf.GradientTape), for test_exercise_answers.py.
+"""Answer tables of notebook 03's exercises 7 (Grad-CAM) and 8 (cross-entropy from logits).
+
+Read by test_exercise_answers.py.
 
 The wrong answers are written as a learner would write them (TensorFlow ops, one variation of the
 right answer each), apart from the check's own mistake functions; each must get its own
@@ -7,8 +9,11 @@ explanation. The right answers spelled unlike the reference must pass.
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
+import scipy.special
 import tensorflow as tf
 
 
@@ -108,3 +113,70 @@ OWN_WRONG_ANSWERS = [
     ("nb03", 7, _grad_cam_transposed_size, None),  # (width, height) to resize
     ("nb03", 7, lambda m, x, k, n: _grad_cam(m, x, k, n, relu=False, keep_channel=True), "apply a ReLU"),
 ]
+
+
+# --- exercise 8: cross-entropy from logits --------------------------------------------------
+
+
+def _ce_loop(logits, labels):
+    """Right: one row at a time, with math."""
+    losses = []
+    for row, label in zip(logits, labels):
+        largest = max(row)
+        losses.append(largest + math.log(sum(math.exp(v - largest) for v in row)) - row[label])
+    return losses
+
+
+def _ce_probabilities(logits, labels):
+    z = np.asarray(logits, dtype=np.float64)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p = p / p.sum(axis=1, keepdims=True)
+    return -np.log(p[np.arange(len(z)), labels])
+
+
+def _ce_unstable(logits, labels):
+    z = np.asarray(logits)
+    return np.log(np.sum(np.exp(z), axis=1)) - z[np.arange(len(z)), labels]
+
+
+def _ce_forgot_max(logits, labels):
+    z = np.asarray(logits, dtype=np.float64)
+    shifted = z - z.max(axis=1, keepdims=True)
+    return np.log(np.exp(shifted).sum(axis=1)) - z[np.arange(len(z)), labels]
+
+
+def _ce_keras_probabilities(logits, labels):
+    probabilities = keras.ops.softmax(np.asarray(logits, dtype="float32"))
+    return keras.ops.convert_to_numpy(keras.losses.sparse_categorical_crossentropy(np.asarray(labels), probabilities.numpy()))
+
+
+def _ce_all_columns(logits, labels):
+    z = np.asarray(logits, dtype=np.float64)
+    return scipy.special.logsumexp(z, axis=1, keepdims=True) - z[:, labels]
+
+
+NAMED_MISTAKES += [
+    ("nb03", 8, _ce_probabilities, "formed the probabilities first"),
+    ("nb03", 8, _ce_unstable, "overflows to inf"),
+    ("nb03", 8, lambda z, y: -(scipy.special.logsumexp(z, axis=1) - np.asarray(z, float)[np.arange(len(z)), y]), "the sign is flipped"),
+    ("nb03", 8, lambda z, y: float(np.mean(scipy.special.logsumexp(z, axis=1) - np.asarray(z, float)[np.arange(len(z)), y])),
+     "mean over the rows"),
+    ("nb03", 8, _ce_forgot_max, "did not add it back"),
+    ("nb03", 8, _ce_keras_probabilities, "clipping the probability"),
+    ("nb03", 8, _ce_all_columns, "every label's column for every row"),
+]  # fmt: skip
+
+OTHER_RIGHT_ANSWERS += [
+    ("nb03", 8, _ce_loop),  # a list of Python floats
+    ("nb03", 8, lambda z, y: scipy.special.logsumexp(z, axis=1) - np.asarray(z, float)[np.arange(len(z)), y]),
+    ("nb03", 8, lambda z, y: keras.losses.sparse_categorical_crossentropy(np.asarray(y), np.asarray(z, "float32"), from_logits=True)),
+    ("nb03", 8, lambda z, y: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=np.asarray(y), logits=np.asarray(z, "float64"))),
+]  # fmt: skip
+
+OWN_WRONG_ANSWERS += [
+    ("nb03", 8, lambda z, y: -np.log(scipy.special.softmax(z, axis=1)[np.arange(len(z)), y]), "formed the probabilities first"),
+    ("nb03", 8, lambda z, y: np.log(np.exp(np.asarray(z, np.float64)).sum(axis=1)) - np.asarray(z, np.float64)[np.arange(len(z)), y],
+     "overflows to inf"),
+    ("nb03", 8, lambda z, y: scipy.special.logsumexp(z, axis=1) - np.asarray(z, float).max(axis=1), None),  # largest, not the label's
+    ("nb03", 8, lambda z, y: scipy.special.logsumexp(z, axis=1), None),  # forgot - z[label]
+]  # fmt: skip

@@ -881,3 +881,97 @@ exercise_7 = Exercise(
     peak = keras.ops.max(cam, axis=(1, 2), keepdims=True)
     return keras.ops.convert_to_numpy(keras.ops.where(peak > 0, cam / keras.ops.maximum(peak, 1e-12), 0.0))''',
 )
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 8: cross-entropy from logits
+# ------------------------------------------------------------------------------------------
+
+
+def _rows(z) -> np.ndarray:
+    return np.arange(len(z))
+
+
+def _log_sum_exp(z: np.ndarray) -> np.ndarray:
+    largest = z.max(axis=1, keepdims=True)
+    return largest[:, 0] + np.log(np.exp(z - largest).sum(axis=1))
+
+
+def _reference_cross_entropy(logits, labels) -> np.ndarray:
+    z, y = np.asarray(logits, dtype=np.float64), np.asarray(labels, dtype=np.int64)
+    return _log_sum_exp(z) - z[_rows(z), y]
+
+
+def _stable_softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _as_float(z):
+    return np.asarray(z, dtype=np.float64)
+
+
+_PROBABILITIES_FIRST = (
+    "you formed the probabilities first and took their log: where a probability underflows to 0 "
+    "(a confidently wrong row) the loss becomes inf. Compute log(sum(exp(z))) - z[label] from the logits."
+)
+_OVERFLOW = (
+    "np.exp of a large logit overflows to inf (e**1000, or e**120 in float32). Subtract each row's "
+    "largest logit m before np.exp, and add it back: m + log(sum(exp(z - m)))."
+)
+_CROSS_ENTROPY_MISTAKES = [
+    (lambda z, y: -np.log(_stable_softmax(_as_float(z))[_rows(z), np.asarray(y)]), _PROBABILITIES_FIRST),
+    (lambda z, y: -np.log(_stable_softmax(np.asarray(z))[_rows(z), np.asarray(y)]), _PROBABILITIES_FIRST),  # in float32
+    (lambda z, y: -np.log((np.exp(_as_float(z)) / np.exp(_as_float(z)).sum(axis=1, keepdims=True))[_rows(z), np.asarray(y)]),
+     _PROBABILITIES_FIRST),
+    (lambda z, y: np.log(np.exp(np.asarray(z)).sum(axis=1)) - np.asarray(z)[_rows(z), np.asarray(y)], _OVERFLOW),
+    (lambda z, y: np.log(np.exp(_as_float(z)).sum(axis=1)) - _as_float(z)[_rows(z), np.asarray(y)], _OVERFLOW),
+    (lambda z, y: _as_float(z)[_rows(z), np.asarray(y)] - _log_sum_exp(_as_float(z)),
+     "the sign is flipped: the loss is log(sum(exp(z))) - z[label], which is never negative."),
+    (lambda z, y: np.mean(_reference_cross_entropy(z, y)),
+     "you returned the mean over the rows; return one loss per row (Keras averages them later)."),
+    (lambda z, y: np.log(np.exp(_as_float(z) - _as_float(z).max(axis=1, keepdims=True)).sum(axis=1)) - _as_float(z)[_rows(z), np.asarray(y)],
+     "you subtracted each row's largest logit m inside the exp but did not add it back: "
+     "log(sum(exp(z))) = m + log(sum(exp(z - m)))."),
+    (lambda z, y: -np.log(np.clip(_stable_softmax(_as_float(z))[_rows(z), np.asarray(y)], 1e-7, 1 - 1e-7)),
+     "clipping the probability (as Keras does for from_logits=False) caps the loss at 16.1 and hides "
+     "how wrong a row is; compute it from the logits, without probabilities."),
+    (lambda z, y: _log_sum_exp(_as_float(z))[:, None] - _as_float(z)[:, np.asarray(y)],
+     "logits[:, labels] takes every label's column for every row (an N x N array); pick one entry per "
+     "row with logits[np.arange(len(logits)), labels]."),
+]  # fmt: skip
+
+
+def _check_cross_entropy(answer) -> str:
+    rng = np.random.default_rng(41)
+    inputs = [
+        (rng.normal(0, 2, size=(5, 3)), rng.integers(0, 3, size=5)),
+        (np.array([[0.0, 120.0, -5.0], [0.0, 120.0, -5.0], [2.0, 1.0, 0.5]], dtype=np.float32), np.array([0, 1, 2])),
+        (np.array([[0.0, -800.0], [3.0, 1.0]]), np.array([1, 0])),  # two classes; e**-800 underflows
+        (np.array([[1000.0, 0.0, -1000.0]]), np.array([2])),  # one row; e**1000 overflows
+        ([[0.5, -0.5, 2.0, 1.0]], [3]),  # plain Python lists
+    ]
+    ArrayClose(rtol=1e-5, atol=1e-6).check(
+        answer, inputs, _reference_cross_entropy, mistakes=_CROSS_ENTROPY_MISTAKES,
+        note="Per row: log(sum(exp(z))) - z[label], with the row's largest logit taken out before np.exp.",
+    )  # fmt: skip
+    return "Finite for any logits: the loss of a confidently wrong row is as large as it should be."
+
+
+exercise_8 = Exercise(
+    8,
+    "cross-entropy from logits",
+    answer_name="cross_entropy_from_logits",
+    checker=_check_cross_entropy,
+    hint=(
+        "-log softmax(z)[y] = log(sum(exp(z))) - z[y]. To keep np.exp from overflowing, take each row's "
+        "largest logit m = z.max(axis=1, keepdims=True): log(sum(exp(z))) = m + log(sum(exp(z - m))). "
+        "z[np.arange(len(z)), labels] picks one logit per row."
+    ),
+    solution='''def cross_entropy_from_logits(logits, labels):
+    """-log softmax(logits)[i, labels[i]] for every row i, computed without forming probabilities."""
+    z = np.asarray(logits, dtype=np.float64)
+    largest = z.max(axis=1, keepdims=True)
+    log_sum_exp = largest[:, 0] + np.log(np.exp(z - largest).sum(axis=1))
+    return log_sum_exp - z[np.arange(len(z)), labels]''',
+)
