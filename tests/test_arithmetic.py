@@ -16,20 +16,22 @@ from hypothesis import strategies as st  # noqa: E402
 
 from course_utils import arithmetic  # noqa: E402
 from course_utils.arithmetic import (  # noqa: E402
-    LayerReportRow,
     ReceptiveFieldStep,
     batchnorm_params,
     conv2d_params,
     conv_output_size,
     dense_params,
     depthwise_conv2d_params,
-    format_layer_report,
-    layer_report,
     pool_output_size,
     pooling_params,
     receptive_field,
     residual_block_params,
     separable_conv2d_params,
+)
+from course_utils.layer_report import (  # noqa: E402
+    LayerReportRow,
+    format_layer_report,
+    layer_report,
     show_layer_report,
 )
 
@@ -809,7 +811,7 @@ def test_residual_block_params_agrees_with_keras_on_random_configurations():
         predicted = residual_block_params(in_channels, filters, stride, use_bias, batch_norm)
         config = (in_channels, filters, stride, use_bias, batch_norm)
         assert predicted == model.count_params(), (config, predicted, model.count_params())
-        rows = arithmetic.layer_report(model)
+        rows = layer_report(model)
         assert all(row.agrees for row in rows), config
 
 
