@@ -10,12 +10,16 @@ image, which is what the angle of a line means. The question drew each image wit
 them directly (anti-aliased by pixel coverage), which is many times faster, so notebooks can
 generate thousands of images in memory in about a second.
 
-Three ways in:
+The ways in:
 
 * :func:`draw_slope_image` draws one image for a given angle;
 * :func:`make_slope_images` makes a whole in-memory data set, deterministically per seed;
 * :func:`load_slope_folder` reads a folder written by ``data_scripts/make_slope_dataset.py``
-  (PNG files named ``sample0001_angle_10088.png`` for 100.88 degrees, and ``manifest.csv``).
+  (PNG files named ``sample0001_angle_10088.png`` for 100.88 degrees, and ``manifest.csv``),
+  or a folder of the question's own files, where the test images share the folder under a
+  prefix (``test_sample0000_angle_02156.png``): ``prefix=`` chooses the set;
+* :func:`write_question_png` writes one file the way the question did: a matplotlib figure of
+  5 x 5 inches saved at 20 dpi (100 x 100 RGBA pixels, axes frame included).
 
 Angles are multiples of 0.01 degree, so a file name carries the exact label of its image.
 """
@@ -47,8 +51,10 @@ __all__ = [
     "angle_from_file_name",
     "sha256_of",
     "read_manifest",
+    "file_prefix",
     "load_slope_folder",
     "slope_dataset",
+    "write_question_png",
 ]
 
 #: Image side in pixels of the question's code: figsize=(5, 5) at dpi=20.
@@ -295,6 +301,19 @@ def angle_from_file_name(name) -> float:
     return int(match.group("centi")) / 100
 
 
+def file_prefix(name) -> str:
+    """What comes before ``sample`` in a file name: ``""`` for ``sample0001_angle_10088.png``,
+    ``"test_"`` for ``test_sample0042_angle_00005.png``.
+
+    Raises
+    ------
+    SlopeDataError
+        If the name does not follow the pattern; the message names the file.
+    """
+    angle_from_file_name(name)  # the same pattern, and its error for a name that does not fit
+    return _NAME_PATTERN.match(Path(name).name).group("prefix")
+
+
 def sha256_of(path) -> str:
     """Hex SHA-256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -333,6 +352,11 @@ def _read_png(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as image:
             image.load()
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                # A transparent pixel shows the white page behind it (matplotlib's
+                # savefig(transparent=True) leaves the background transparent).
+                rgba = image.convert("RGBA")
+                image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
             return np.asarray(image.convert("L"))
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as err:
         raise SlopeDataError(
@@ -342,17 +366,30 @@ def _read_png(path: Path) -> np.ndarray:
         ) from err
 
 
-def load_slope_folder(folder, *, verify: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def load_slope_folder(
+    folder, *, prefix: str | None = None, verify: bool = True
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read a slope data folder into arrays.
 
     With a manifest, the files and angles come from it (and with ``verify`` each file's
     SHA-256 is compared); without one, every ``*.png`` is read and its angle parsed from its
-    name, sorted by file name.
+    name, sorted by file name. Colour and RGBA files (such as matplotlib's) are read as grey
+    values, transparent pixels as white.
+
+    A folder may hold several sets told apart by what comes before ``sample`` in the names,
+    as the question's folder did: ``sample0000_angle_11465.png`` for training and
+    ``test_sample0000_angle_02156.png`` for testing. Such a folder is refused unless
+    ``prefix`` says which set to read, so test images never slip into a training set unseen.
 
     Parameters
     ----------
     folder : str or path
-        A folder written by ``data_scripts/make_slope_dataset.py``.
+        A folder written by ``data_scripts/make_slope_dataset.py``, or any folder of PNG files
+        named like ``sample0001_angle_10088.png`` (with an optional prefix).
+    prefix : str, optional
+        Read only the files whose names start with ``prefix`` followed by ``sample``: ``""`` for
+        ``sample...`` files, ``"test_"`` for ``test_sample...`` files. None (the default)
+        reads every file, and refuses a folder that holds more than one prefix.
     verify : bool, default=True
         Compare each file's checksum with the manifest's.
 
@@ -370,10 +407,17 @@ def load_slope_folder(folder, *, verify: bool = True) -> tuple[np.ndarray, np.nd
     SlopeDataError
         If a file is missing, corrupt, of another size, fails its checksum, or has a name
         without an angle; the message names the file. Also if the data script's run that writes
-        the folder has not finished (an ``INCOMPLETE`` marker file is present).
+        the folder has not finished (an ``INCOMPLETE`` marker file is present), if the folder
+        mixes prefixes and ``prefix`` is None, or if no file has the given ``prefix`` (the
+        messages list the prefixes found and how many files each has).
     """
     if not isinstance(folder, (str, Path)):
         raise TypeError(f"folder must be a path, got {folder!r} of type {type(folder).__name__}.")
+    if prefix is not None and not isinstance(prefix, str):
+        raise TypeError(
+            f"prefix must be a string or None, got {prefix!r} of type {type(prefix).__name__}. "
+            'Use prefix="" for files named sample...png, prefix="test_" for test_sample...png.'
+        )
     if not isinstance(verify, bool):
         raise TypeError(f"verify must be True or False, got {verify!r}.")
     folder = Path(folder)
@@ -408,6 +452,7 @@ def load_slope_folder(folder, *, verify: bool = True) -> tuple[np.ndarray, np.nd
             f"the folder {str(folder)!r} holds no slope images. Build it with "
             f"`python data_scripts/make_slope_dataset.py --out {folder}`."
         )
+    rows = _rows_with_prefix(rows, prefix, folder)
 
     images = []
     for row in rows:
@@ -435,6 +480,91 @@ def load_slope_folder(folder, *, verify: bool = True) -> tuple[np.ndarray, np.nd
         np.array([row["angle"] for row in rows], dtype=np.float32),
         [row["file"] for row in rows],
     )
+
+
+def _describe_prefixes(counts: dict) -> str:
+    return ", ".join(
+        f"{count} file{'s' if count != 1 else ''} named {name!r}"
+        for name, count in ((f"{p}sample...png", c) for p, c in sorted(counts.items()))
+    )
+
+
+def _rows_with_prefix(rows: list[dict], prefix, folder: Path) -> list[dict]:
+    """The rows of one prefix; all rows if ``prefix`` is None and the folder has one prefix."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        key = file_prefix(row["file"])
+        counts[key] = counts.get(key, 0) + 1
+    choices = " or ".join(f"load_slope_folder(folder, prefix={p!r})" for p in sorted(counts))
+    if prefix is None:
+        if len(counts) > 1:
+            raise SlopeDataError(
+                f"the folder {str(folder)!r} mixes {len(counts)} sets of images: "
+                f"{_describe_prefixes(counts)}. Read one set at a time, {choices}, so that "
+                "test images do not end up among the training images."
+            )
+        return rows
+    if prefix not in counts:
+        raise SlopeDataError(
+            f"no file in {str(folder)!r} has the prefix {prefix!r} (a name like "
+            f"{prefix + 'sample0000_angle_10088.png'!r}); the folder holds "
+            f"{_describe_prefixes(counts)}. Use {choices}."
+        )
+    return [row for row in rows if file_prefix(row["file"]) == prefix]
+
+
+def write_question_png(path, angle: float, dot_xy=None) -> Path:
+    """Write one image as the question did: a matplotlib figure saved as a 100 x 100 RGBA PNG.
+
+    The figure is 5 x 5 inches, saved at 20 dpi, with the plot window -10..10 on both axes, the
+    axes frame drawn and the ticks hidden; the bar (18 x 1 units, centred, as in
+    :func:`draw_slope_image`) and the dots (``scatter`` markers of size 100) are black. Use it
+    to try the loader on files like the question's; the course's own data come from
+    :func:`make_slope_images` and the data script, which are much faster.
+
+    Parameters
+    ----------
+    path : str or path
+        The PNG file to write; its folder must exist. Name it with :func:`file_name_for` so the
+        loader can read the angle back.
+    angle : float
+        Counter-clockwise angle of the bar in degrees.
+    dot_xy : array-like of shape (n, 2), optional
+        Centres of the noise dots in plot units. None draws no dots.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a file path, got {path!r} of type {type(path).__name__}.")
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"the folder {str(path.parent)!r} does not exist; create it first.")
+    angle = check_number(angle, "angle", hint="It is in degrees, e.g. 100.88.")
+    if dot_xy is None:
+        dot_xy = np.zeros((0, 2))
+    dot_xy = np.asarray(dot_xy, dtype=np.float64).reshape(-1, 2)
+
+    figure = Figure(figsize=(5, 5))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.set_xlim(-_LIM, _LIM)
+    axes.set_ylim(-_LIM, _LIM)
+    axes.add_patch(Rectangle((-_HALF_LENGTH, -_THICKNESS / 2), 2 * _HALF_LENGTH, _THICKNESS,
+                             angle=angle, rotation_point="center", facecolor="k"))  # fmt: skip
+    if len(dot_xy):
+        axes.scatter(dot_xy[:, 0], dot_xy[:, 1], s=100, c="k")
+    axes.set_aspect("equal")
+    axes.get_xaxis().set_visible(False)
+    axes.get_yaxis().set_visible(False)
+    figure.savefig(path, dpi=20)
+    return path
 
 
 def slope_dataset(images, angles, batch_size: int = 32, shuffle: bool = True, seed: int = 0):

@@ -56,6 +56,9 @@ class ShapeSet:
         RGB colour of each shape.
     class_names : tuple of str
         The names of the classes, in label order.
+    masks : ndarray of shape (N, S, S), bool
+        Which pixels each image's shape covers (before noise): ``masks[i].sum() == areas[i]``.
+        Attribution maps (Grad-CAM, saliency) are measured against it.
     """
 
     images: np.ndarray
@@ -67,6 +70,7 @@ class ShapeSet:
     half_widths: np.ndarray
     colours: np.ndarray
     class_names: tuple = SHAPE_NAMES
+    masks: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -141,7 +145,8 @@ def make_shapes(
     Returns
     -------
     ShapeSet
-        The images, labels and per-image properties (area, coverage, brightness, ...).
+        The images, labels and per-image properties (area, coverage, brightness, ...), and
+        the mask of the pixels each shape covers.
 
     Raises
     ------
@@ -182,6 +187,7 @@ def make_shapes(
         centres=centres.astype(np.float32),
         half_widths=half_widths.astype(np.float32),
         colours=colours.astype(np.float32),
+        masks=masks,
     )
 
 

@@ -16,19 +16,22 @@ from hypothesis import strategies as st  # noqa: E402
 
 from course_utils import arithmetic  # noqa: E402
 from course_utils.arithmetic import (  # noqa: E402
-    LayerReportRow,
     ReceptiveFieldStep,
     batchnorm_params,
     conv2d_params,
     conv_output_size,
     dense_params,
     depthwise_conv2d_params,
-    format_layer_report,
-    layer_report,
     pool_output_size,
     pooling_params,
     receptive_field,
+    residual_block_params,
     separable_conv2d_params,
+)
+from course_utils.layer_report import (  # noqa: E402
+    LayerReportRow,
+    format_layer_report,
+    layer_report,
     show_layer_report,
 )
 
@@ -754,3 +757,74 @@ def test_bad_parameter_count_arguments():
 def test_receptive_field_refuses_malformed_layers(layers_arg, error, match):
     with pytest.raises(error, match=match):
         receptive_field(layers_arg)
+
+
+# ============================================================================================
+# Residual blocks (notebook 02, section 7)
+# ============================================================================================
+
+
+def _keras_residual_block(height, in_channels, filters, stride, use_bias, batch_norm):
+    """The block residual_block_params describes, built with Keras's functional API."""
+    inputs = keras.Input(shape=(height, height, in_channels))
+
+    def conv(x, kernel_size, strides):
+        conv_layer = keras.layers.Conv2D(
+            filters, kernel_size, strides=strides, padding="same", use_bias=use_bias
+        )
+        x = conv_layer(x)
+        return keras.layers.BatchNormalization()(x) if batch_norm else x
+
+    main = keras.layers.ReLU()(conv(inputs, 3, stride))
+    main = conv(main, 3, 1)
+    shortcut = inputs if stride == 1 and in_channels == filters else conv(inputs, 1, stride)
+    outputs = keras.layers.ReLU()(keras.layers.Add()([main, shortcut]))
+    return keras.Model(inputs, outputs)
+
+
+def test_residual_block_params_identity_and_projection_by_hand():
+    # identity: 2 x (3*3*64*64) + 2 x (4*64)
+    assert residual_block_params(64, 64) == 2 * 3 * 3 * 64 * 64 + 2 * 4 * 64 == 74_240
+    # projection: 3*3*64*128 + 3*3*128*128 + 1*1*64*128 + 3 x (4*128)
+    assert residual_block_params(64, 128, stride=2) == 73_728 + 147_456 + 8_192 + 1_536
+    # a stride alone needs the projection too, even with as many channels in as out
+    projection = 32 * 32 + 4 * 32
+    assert residual_block_params(32, 32, stride=2) == residual_block_params(32, 32) + projection
+    # biases: one per filter in each convolution, 2 or 3 of them
+    assert residual_block_params(16, 16, use_bias=True) - residual_block_params(16, 16) == 2 * 16
+    assert residual_block_params(16, 32, use_bias=True) - residual_block_params(16, 32) == 3 * 32
+    # without BatchNormalization: 4 per channel per normalised convolution fewer
+    without_norm = residual_block_params(16, 32, batch_norm=False)
+    assert residual_block_params(16, 32) - without_norm == 3 * 4 * 32
+
+
+def test_residual_block_params_agrees_with_keras_on_random_configurations():
+    rng = random.Random(SEED)
+    configurations = [(64, 64, 1, False, True), (64, 128, 2, False, True), (32, 32, 2, True, True)]
+    for _ in range(12):
+        channels = (rng.randint(1, 24), rng.randint(1, 24))
+        stride, use_bias, batch_norm = rng.choice((1, 1, 2, 3)), rng.random() < 0.5, rng.random() < 0.8
+        configurations.append((*channels, stride, use_bias, batch_norm))
+    configurations += [(8, 8, 1, False, True)]  # make sure the identity case is among them
+    for in_channels, filters, stride, use_bias, batch_norm in configurations:
+        model = _keras_residual_block(12, in_channels, filters, stride, use_bias, batch_norm)
+        predicted = residual_block_params(in_channels, filters, stride, use_bias, batch_norm)
+        config = (in_channels, filters, stride, use_bias, batch_norm)
+        assert predicted == model.count_params(), (config, predicted, model.count_params())
+        rows = layer_report(model)
+        assert all(row.agrees for row in rows), config
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"in_channels": 0, "filters": 8}, ValueError, "in_channels must be at least 1"),
+        ({"in_channels": 8, "filters": 2.5}, TypeError, "filters must be a whole number"),
+        ({"in_channels": 8, "filters": 8, "stride": 0}, ValueError, "stride must be at least 1"),
+        ({"in_channels": 8, "filters": 8, "use_bias": "no"}, TypeError, "use_bias must be True or"),
+        ({"in_channels": 8, "filters": 8, "batch_norm": 1}, TypeError, "batch_norm must be True"),
+    ],
+)
+def test_residual_block_params_refuses_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        residual_block_params(**kwargs)

@@ -28,6 +28,7 @@ from course_utils import (
     backbone,
     checks,
     digits,
+    layer_report,
     plots,
     setup,
     source_task,
@@ -74,6 +75,7 @@ ARITHMETIC_CALLS = [
     (arithmetic.separable_conv2d_params, {"kernel_size": 3, "in_channels": 3, "filters": 8, "depth_multiplier": 1}),
     (arithmetic.dense_params, {"in_features": 10, "units": 4}),
     (arithmetic.batchnorm_params, {"channels": 16}),
+    (arithmetic.residual_block_params, {"in_channels": 16, "filters": 32, "stride": 2}),
 ]  # fmt: skip
 ARGUMENT_SLOTS = [(f, kwargs, name) for f, kwargs in ARITHMETIC_CALLS for name in kwargs]
 
@@ -120,10 +122,10 @@ def test_arithmetic_refuses_junk_in_every_argument_and_names_it(function, kwargs
         (lambda: arithmetic.receptive_field(None), TypeError, ["layers", "tuples"]),
         (lambda: arithmetic.receptive_field([(NAN, 1)]), TypeError, ["layers[0] kernel_size"]),
         (lambda: arithmetic.receptive_field(np.array([[3, 1]])), TypeError, ["layers must be a list"]),
-        (lambda: arithmetic.layer_report(None), TypeError, ["keras.Model"]),
-        (lambda: arithmetic.layer_report("model.keras"), TypeError, ["keras.Model", "str"]),
-        (lambda: arithmetic.show_layer_report(3), TypeError, ["keras.Model"]),
-        (lambda: arithmetic.format_layer_report(None), TypeError, ["layer_report(model)"]),
+        (lambda: layer_report.layer_report(None), TypeError, ["keras.Model"]),
+        (lambda: layer_report.layer_report("model.keras"), TypeError, ["keras.Model", "str"]),
+        (lambda: layer_report.show_layer_report(3), TypeError, ["keras.Model"]),
+        (lambda: layer_report.format_layer_report(None), TypeError, ["layer_report(model)"]),
     ],
 )  # fmt: skip
 def test_arithmetic_refuses_other_bad_arguments(call, error, fragments):
@@ -465,8 +467,8 @@ def test_transfer_learning_helpers_refuse_bad_arguments(call, error, fragments):
 def test_every_public_function_of_the_covered_modules_is_exercised_here():
     """A new public function must get bad-input cases in this file (or in its own tests)."""
     source = Path(__file__).read_text()
-    modules = {"arithmetic": arithmetic, "checks": checks, "student_notebooks": student_notebooks,
-               "execution": execution,
+    modules = {"arithmetic": arithmetic, "layer_report": layer_report, "checks": checks,
+               "student_notebooks": student_notebooks, "execution": execution,
                "plots": plots, "setup": setup, "backbone": backbone, "digits": digits,
                "source_task": source_task}  # fmt: skip
     # Exercised elsewhere with bad input: tests/test_checks.py, test_student_notebooks.py.

@@ -327,3 +327,125 @@ def test_the_number_of_worker_processes_does_not_change_the_files(tmp_path):
     run_script("--out", tmp_path / "one", *options, "--workers", "1")
     run_script("--out", tmp_path / "two", *options, "--workers", "2")
     assert _snapshot(tmp_path / "one") == _snapshot(tmp_path / "two")
+
+
+# ------------------------------------------------------------------------------------------
+# The question's own files: matplotlib RGBA PNGs, 100 px, an axes frame, test_ files beside
+# the training files in one folder
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def question_folder(tmp_path_factory):
+    """Four training files and two test_ files, written with matplotlib as the question did."""
+    folder = tmp_path_factory.mktemp("pngs")
+    rng = np.random.default_rng(4)
+    train_angles, test_angles = [12.34, 45.0, 100.88, 179.99], [21.56, 128.17]
+    for prefix, angles in (("", train_angles), ("test_", test_angles)):
+        for i, angle in enumerate(angles):
+            name = file_name_for(i, angle, prefix=prefix)
+            slope_data.write_question_png(folder / name, angle, rng.uniform(-10, 10, size=(50, 2)))
+    return folder, train_angles, test_angles
+
+
+def test_question_files_are_100_pixel_rgba_pngs_with_a_frame(question_folder, tmp_path):
+    from PIL import Image
+
+    folder, _, _ = question_folder
+    with Image.open(folder / file_name_for(0, 12.34)) as image:
+        assert image.mode == "RGBA" and image.size == (100, 100)
+        assert (np.asarray(image)[..., 3] == 255).all()  # opaque: the white figure is drawn
+    # the axes frame: without dots and with an upright bar, the left third holds only the
+    # frame's left edge, a grey line down the whole height of the axes
+    slope_data.write_question_png(tmp_path / "upright.png", 90.0)
+    with Image.open(tmp_path / "upright.png") as image:
+        grey = np.asarray(image)[..., 0].astype(int)
+    frame_column = int(np.argmin(grey[:, :30].mean(axis=0)))
+    assert 5 < frame_column < 20, frame_column
+    assert grey[20:80, frame_column].max() < 230 and grey[:, : frame_column - 1].min() == 255
+
+
+def test_a_folder_mixing_training_and_test_files_is_refused_with_counts_and_fix(question_folder):
+    folder, _, _ = question_folder
+    with pytest.raises(SlopeDataError) as error:
+        load_slope_folder(folder)
+    message = str(error.value)
+    assert "mixes 2 sets" in message
+    assert "4 files named 'sample...png'" in message
+    assert "2 files named 'test_sample...png'" in message
+    assert "load_slope_folder(folder, prefix='')" in message
+    assert "load_slope_folder(folder, prefix='test_')" in message
+
+
+def test_prefix_selects_the_training_or_the_test_files(question_folder):
+    folder, train_angles, test_angles = question_folder
+    images, angles, files = load_slope_folder(folder, prefix="")
+    assert images.shape == (4, 100, 100, 1) and images.dtype == np.uint8
+    np.testing.assert_allclose(angles, train_angles, atol=1e-4)
+    assert all(name.startswith("sample") for name in files)
+    test_images, test_angles_read, test_files = load_slope_folder(folder, prefix="test_")
+    assert test_images.shape == (2, 100, 100, 1)
+    np.testing.assert_allclose(test_angles_read, test_angles, atol=1e-4)
+    assert all(name.startswith("test_sample") for name in test_files)
+    # RGBA read as grey: white paper, black bar through the centre
+    assert images[:, 0, 0, 0].min() == 255
+    assert (images[:, 45:55, 45:55] < 64).any(axis=(1, 2, 3)).all()
+
+
+def test_a_prefix_no_file_has_is_refused_naming_the_prefixes_found(question_folder):
+    folder, _, _ = question_folder
+    found = r"prefix 'val_'.*4 files named 'sample\.\.\.png'.*prefix='test_'"
+    with pytest.raises(SlopeDataError, match=found):
+        load_slope_folder(folder, prefix="val_")
+    with pytest.raises(SlopeDataError, match="prefix 'sample'"):
+        load_slope_folder(folder, prefix="sample")  # the prefix is what comes before "sample"
+
+
+@pytest.mark.parametrize("bad", [0, b"test_", ["test_"], True])
+def test_a_prefix_that_is_not_a_string_is_refused(question_folder, bad):
+    folder, _, _ = question_folder
+    with pytest.raises(TypeError, match="prefix must be a string or None"):
+        load_slope_folder(folder, prefix=bad)
+
+
+def test_prefix_also_selects_from_a_manifest_folder(built):
+    images, _, files = load_slope_folder(built, prefix="")
+    assert len(files) == 6 and images.shape[0] == 6
+    with pytest.raises(SlopeDataError, match="no file .* has the prefix 'test_'"):
+        load_slope_folder(built, prefix="test_")
+
+
+def test_a_single_prefix_folder_loads_without_choosing_one(question_folder, tmp_path):
+    folder, _, test_angles = question_folder
+    for path in folder.glob("test_*.png"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    images, angles, _ = load_slope_folder(tmp_path)  # test_ files only: one set, nothing to choose
+    np.testing.assert_allclose(angles, test_angles, atol=1e-4)
+    assert images.shape == (2, 100, 100, 1)
+
+
+def test_transparent_pixels_read_as_white(tmp_path):
+    from PIL import Image
+
+    rgba = np.zeros((20, 20, 4), dtype=np.uint8)  # fully transparent black...
+    rgba[8:12, :, 3] = 255  # ...except an opaque black bar across the middle
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / file_name_for(0, 0.0))
+    images, _, _ = load_slope_folder(tmp_path)
+    assert images[0, 0, 0, 0] == 255 and images[0, 10, 5, 0] == 0
+
+
+def test_file_prefix_is_what_comes_before_sample():
+    assert slope_data.file_prefix("sample0001_angle_10088.png") == ""
+    assert slope_data.file_prefix("pngs/test_sample0042_angle_00005.png") == "test_"
+    with pytest.raises(SlopeDataError, match="'holiday.png'"):
+        slope_data.file_prefix("holiday.png")
+
+
+def test_write_question_png_refuses_bad_input(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+        slope_data.write_question_png(tmp_path / "missing" / "a.png", 10.0)
+    with pytest.raises(TypeError, match="angle"):
+        slope_data.write_question_png(tmp_path / "a.png", "ten")
+    with pytest.raises(TypeError, match="path must be a file path"):
+        slope_data.write_question_png(3, 10.0)
+    assert not list(tmp_path.iterdir())

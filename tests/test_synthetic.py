@@ -121,3 +121,18 @@ def test_to_uint8_maps_0_1_onto_0_255_and_refuses_other_scales(shapes):
     np.testing.assert_array_equal(to_uint8(np.array([0.0, 0.5, 1.0])), [0, 128, 255])
     with pytest.raises(ValueError, match="values from 0 to 255"):
         to_uint8(np.array([0.0, 255.0]))
+
+
+def test_masks_mark_exactly_the_pixels_each_shape_covers():
+    clean = make_shapes(40, seed=6, noise=0.0)
+    assert clean.masks.shape == (40, 32, 32) and clean.masks.dtype == bool
+    np.testing.assert_array_equal(clean.masks.sum(axis=(1, 2)), clean.areas)
+    for i in range(len(clean)):
+        background = clean.images[i, 0, 0]  # corners are never covered
+        differs = np.any(np.abs(clean.images[i] - background) > 1e-6, axis=-1)
+        np.testing.assert_array_equal(clean.masks[i], differs)
+
+
+def test_masks_do_not_depend_on_the_noise():
+    noisy, clean = make_shapes(10, seed=8, noise=0.1), make_shapes(10, seed=8, noise=0.0)
+    np.testing.assert_array_equal(noisy.masks, clean.masks)

@@ -663,3 +663,105 @@ exercise_9 = Exercise(
         channels = filters
     return keras.Sequential(layers), saving''',
 )
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 10: the parameters of a residual block, with or without a projection shortcut.
+# ------------------------------------------------------------------------------------------
+
+
+def _residual_count(c, f, s, b, *, project=None, norm=4, biases=None, second_in=None, projection_kernel=1,
+                    projection_norm=True, projection_bias=True, add_weights=0, one_norm=False):  # fmt: skip
+    """The block's count with one step of the reasoning changed (the keywords): the mistakes."""
+    bias = f if (b if biases is None else biases) else 0
+    needs = (s != 1 or c != f) if project is None else project(c, f, s)
+    total = 3 * 3 * c * f + bias + norm * f
+    total += 3 * 3 * (f if second_in is None else second_in(c, f)) * f + bias + norm * f
+    if needs:
+        total += projection_kernel**2 * c * f + (bias if projection_bias else 0)
+        total += norm * f if projection_norm else 0
+    if one_norm:  # one BatchNormalization for the whole block instead of one per convolution
+        total -= norm * f * (1 + needs)
+    return total + add_weights * f
+
+
+_RESIDUAL_MISTAKES = [
+    (lambda c, f, s, b: _residual_count(c, f, s, b, project=lambda c, f, s: False),
+     "when the block changes the channels or has a stride, the input no longer has the output's shape "
+     "and Add needs a 1x1 projection shortcut: count its weights too."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, project=lambda c, f, s: c != f),
+     "a stride changes the height and width as well: with stride 2 the shortcut is a 1x1 projection "
+     "with stride 2 even when the channel counts match."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, project=lambda c, f, s: s != 1),
+     "more output channels than input channels also need the projection: Add cannot sum tensors "
+     "with different channel counts."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, project=lambda c, f, s: True),
+     "when the input already has the output's shape (stride 1, as many channels in as out) the "
+     "shortcut is the identity, which is not a layer and has no weights."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, norm=2),
+     "count_params() counts 4 numbers per channel of a BatchNormalization layer: gamma and beta, "
+     "and the moving mean and variance (not trainable, but weights all the same)."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, norm=0),
+     "every convolution of the block is followed by a BatchNormalization layer with 4 * filters weights."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, biases=True),
+     "with use_bias=False the convolutions have no biases: BatchNormalization's beta does their job."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, biases=False),
+     "with use_bias=True every convolution has one bias per filter, the projection's included."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, second_in=lambda c, f: c),
+     "the second 3x3 convolution reads the first one's output: it has `filters` input channels, "
+     "not in_channels."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, projection_kernel=3),
+     "the projection is a 1x1 convolution: in_channels * filters weights, not 3 * 3 * in_channels * filters."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, projection_kernel=0) + (f * f if (s != 1 or c != f) else 0),
+     "the projection reads the block's input: in_channels * filters weights, not filters * filters."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, projection_norm=False),
+     "the projection shortcut has its own BatchNormalization layer: 4 * filters more weights."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, projection_bias=False),
+     "the projection is a convolution like the other two: with use_bias=True it has `filters` biases too."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, one_norm=True),
+     "each convolution has its own BatchNormalization (two, or three with a projection), not one "
+     "for the whole block."),
+    (lambda c, f, s, b: _residual_count(c, f, s, b, add_weights=1),
+     "Add has no weights: it sums the two branches element by element, like the identity shortcut."),
+]  # fmt: skip
+
+
+def _check_residual_block_params(answer) -> str:
+    Exact().check(
+        answer,
+        [(64, 64, 1, False), (64, 128, 2, False), (32, 32, 2, False), (16, 32, 1, True),
+         (64, 64, 1, True), (3, 16, 1, False), (8, 8, 2, True), (128, 64, 1, False)],
+        lambda c, f, s, b: arithmetic.residual_block_params(c, f, stride=s, use_bias=b),
+        mistakes=_RESIDUAL_MISTAKES,
+    )  # fmt: skip
+    identity = arithmetic.residual_block_params(64, 64)
+    projected = arithmetic.residual_block_params(64, 128, stride=2)
+    shortcut = 64 * 128 + 4 * 128
+    return (
+        f"64 -> 64 with the identity: {identity:,} parameters; 64 -> 128 with stride 2: "
+        f"{projected:,}, {shortcut:,} of them in the projection shortcut."
+    )
+
+
+exercise_10 = Exercise(
+    10,
+    "parameters of a residual block",
+    answer_name="residual_block_param_count",
+    checker=_check_residual_block_params,
+    hint=(
+        "Count layer by layer: two 3x3 convolutions (the first from in_channels, the second from "
+        "filters channels), each followed by BatchNormalization (4 * filters). The shortcut has "
+        "weights only when stride != 1 or in_channels != filters: then it is a 1x1 convolution "
+        "plus its own BatchNormalization. use_bias=True adds `filters` to every convolution; Add "
+        "and ReLU have none."
+    ),
+    solution='''def residual_block_param_count(in_channels, filters, stride, use_bias):
+    """Parameters of the residual block of section 7, as count_params() counts them."""
+    bias = filters if use_bias else 0
+    batch_norm = 4 * filters  # gamma, beta, moving mean, moving variance
+    total = 3 * 3 * in_channels * filters + bias + batch_norm  # first 3x3 convolution
+    total += 3 * 3 * filters * filters + bias + batch_norm  # second 3x3 convolution
+    if stride != 1 or in_channels != filters:  # Add needs equal shapes: a 1x1 projection
+        total += in_channels * filters + bias + batch_norm
+    return total''',
+)

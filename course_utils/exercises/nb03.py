@@ -677,3 +677,301 @@ exercise_6 = Exercise(
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse", metrics=["mae"])
     return model''',
 )
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 7: Grad-CAM with tf.GradientTape
+# ------------------------------------------------------------------------------------------
+
+
+def _grad_cam_models():
+    """Two small logit models with biases and nonlinearities, weights from a fixed NumPy seed."""
+    import keras
+
+    rng = np.random.default_rng(31)
+    chain = keras.Sequential(
+        [
+            keras.Input(shape=(10, 10, 3)),
+            keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv_a"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="conv_b"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3, name="logits"),
+        ],
+        name="chain",
+    )
+    inputs = keras.Input(shape=(12, 8, 2))  # not square: height and width must not be swapped
+    features = keras.layers.Conv2D(5, 3, activation="tanh", name="features")(inputs)
+    top = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="top")(features)
+    pooled = keras.layers.Flatten()(keras.layers.AveragePooling2D(2)(top))
+    functional = keras.Model(inputs, keras.layers.Dense(4, name="scores")(pooled), name="functional")
+    for model in (chain, functional):
+        model.set_weights([rng.normal(0.0, 0.6, size=w.shape).astype("float32") for w in model.get_weights()])
+    return chain, functional
+
+
+_GRAD_CAM_CASES: list = []
+
+
+def _grad_cam_cases():
+    """(model, images, class_index, layer_name): each layer of each model, several classes."""
+    if not _GRAD_CAM_CASES:
+        chain, functional = _grad_cam_models()
+        rng = np.random.default_rng(32)
+        chain_images = rng.uniform(0, 1, size=(5, 10, 10, 3)).astype("float32")
+        functional_images = rng.uniform(-1, 1, size=(4, 12, 8, 2)).astype("float32")
+        _GRAD_CAM_CASES.extend([
+            (chain, chain_images, 0, "conv_b"),
+            (chain, chain_images, 2, "conv_a"),
+            (functional, functional_images, 1, "top"),
+            (functional, functional_images, 3, "features"),
+            (chain, chain_images[:1], 1, "conv_b"),  # a batch of one image
+        ])  # fmt: skip
+    return _GRAD_CAM_CASES
+
+
+def _reference_grad_cam(model, images, class_index, layer_name, *, score="logit", relu=True, pool="space",
+                        source="layer", normalise="image", resize="bilinear", order="resize_first",
+                        weights="pooled"):  # fmt: skip
+    """Grad-CAM as the exercise defines it (the defaults), and each mistake as a variation."""
+    import keras
+    import tensorflow as tf
+
+    images = np.asarray(images, dtype="float32")
+    batch = tf.convert_to_tensor(images)
+    if source == "input":
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            maps, logits = batch, model(batch, training=False)
+            value = logits[:, class_index]
+    else:
+        name = [layer.name for layer in model.layers if "conv" in type(layer).__name__.lower()][-1]
+        name = layer_name if source == "layer" else name
+        grad_model = keras.Model(model.inputs[0], [model.get_layer(name).output, model.outputs[0]])
+        with tf.GradientTape() as tape:
+            maps, logits = grad_model(batch, training=False)
+            value = tf.nn.softmax(logits)[:, class_index] if score == "probability" else logits[:, class_index]
+    gradients = tape.gradient(value, maps).numpy().astype(np.float64)
+    maps = np.asarray(maps, dtype=np.float64)
+    if weights == "elementwise":
+        cam = np.sum(gradients * maps, axis=-1)
+    else:
+        channel_weights = gradients.mean(axis=(0, 1, 2) if pool == "batch" else (1, 2))
+        cam = np.einsum("nhwc,...c->nhw", maps, channel_weights) if pool == "batch" else np.einsum(
+            "nhwc,nc->nhw", maps, channel_weights)  # fmt: skip
+    if relu:
+        cam = np.maximum(cam, 0.0)
+
+    def scaled(values):
+        if normalise == "none":
+            return values
+        axes = (0, 1, 2) if normalise == "batch" else (1, 2)
+        peak = values.max(axis=axes, keepdims=True)
+        return np.divide(values, peak, out=np.zeros_like(values), where=peak > 0)
+
+    if order == "normalise_first":
+        cam = scaled(cam)
+    if resize:
+        cam = tf.image.resize(cam[..., None].astype("float32"), images.shape[1:3], method=resize).numpy()[..., 0]
+        cam = cam.astype(np.float64)
+    return cam if order == "normalise_first" else scaled(cam)
+
+
+_GRAD_CAM_MISTAKES = [
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, score="probability"),
+     "you took the gradient of the softmax PROBABILITY of the class; Grad-CAM differentiates the class "
+     "LOGIT (the model's output here). The probability also falls when other classes rise, which mixes "
+     "their evidence into the map."),
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, relu=False),
+     "the map has negative values: apply a ReLU to the weighted sum of the feature maps, keeping only "
+     "the positions that speak FOR the class."),
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, pool="batch"),
+     "the channel weights were averaged over the images too (axis=(0, 1, 2)); each image gets its own "
+     "weights, the mean of ITS gradients over the positions only: axis=(1, 2)."),
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, source="input"),
+     "you took the gradient with respect to the input image; Grad-CAM uses the feature maps of the "
+     "layer `layer_name` (their gradient and the maps themselves)."),
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, normalise="none"),
+     "the maps are not scaled: divide each map by its own maximum (leave a map that is zero "
+     "everywhere at zero), so that every map's largest value is 1."),
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, normalise="batch"),
+     "you divided by the largest value of the whole batch; divide each map by its OWN maximum."),
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, source="last"),
+     "the maps come from the last convolution whatever `layer_name` says; use "
+     "model.get_layer(layer_name).output."),
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, resize=None),
+     "the maps have the layer's resolution; resize them to the images' height and width with "
+     "tf.image.resize(maps[..., None], images.shape[1:3])[..., 0]."),
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, resize="nearest"),
+     "the maps were resized with nearest-neighbour; use the bilinear default of tf.image.resize."),
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, order="normalise_first"),
+     "you scaled the maps before resizing them; resize first, then divide by the maximum, so that "
+     "every returned map's largest value is exactly 1."),
+    (lambda m, x, k, n: _reference_grad_cam(m, x, k, n, weights="elementwise"),
+     "you multiplied each position's feature values by that position's own gradients; Grad-CAM first "
+     "averages the gradients over all positions into one weight per channel."),
+]  # fmt: skip
+
+
+def _as_maps(got, call: str) -> np.ndarray:
+    maps = as_number_array(got, call)
+    if maps.ndim == 4 and maps.shape[-1] == 1:  # what tf.image.resize returns, before [..., 0]
+        maps = maps[..., 0]
+    return maps
+
+
+def _maps_close(got, expected) -> bool:
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=1e-3, atol=2e-4))
+
+
+def _check_grad_cam(answer) -> str:
+    from course_utils.exercises._keras_fit_checks import name_one_mistake
+
+    cases = _grad_cam_cases()
+    failures, results = [], []
+    for model, images, class_index, layer_name in cases:
+        shown = (Shown(f"<model {model.name!r}>"), Shown(f"<images of shape {images.shape}>"), class_index, layer_name)
+        call = describe_call(answer, shown, {})
+        expected = _reference_grad_cam(model, images, class_index, layer_name)
+        got = call_answer(answer, model, images.copy(), class_index, layer_name)
+        try:
+            got = _as_maps(got, call)
+        except IncorrectAnswer as err:
+            raise IncorrectAnswer(f"{err} Return an array of maps shaped (N, H, W), here {expected.shape}.") from None
+        results.append(got)
+        if got.shape != expected.shape:
+            failures.append(f"{call} returned an array of shape {got.shape}, expected {expected.shape} (one map per image, the images' size).")
+        elif not _maps_close(got, expected):
+            wrong = np.argwhere(~np.isclose(got, expected, rtol=1e-3, atol=2e-4))[0]
+            at = tuple(int(i) for i in wrong)
+            failures.append(
+                f"{call} returned {got[at]:.4g} at {at}, expected {expected[at]:.4g} "
+                f"({int((~np.isclose(got, expected, rtol=1e-3, atol=2e-4)).sum())} of {got.size} values differ)."
+            )
+    if failures:
+        named = name_one_mistake(results, cases, _GRAD_CAM_MISTAKES, _maps_close)
+        raise IncorrectAnswer(failures[0] + (f"\nLikely mistake: {named}" if named else ""))
+    return "Gradients of the class logit, averaged over the positions, weigh the maps; ReLU, resize, scale."
+
+
+exercise_7 = Exercise(
+    7,
+    "Grad-CAM with tf.GradientTape",
+    answer_name="grad_cam",
+    checker=_check_grad_cam,
+    hint=(
+        "keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]]) returns the "
+        "feature maps and the logits in one call. Call it under tf.GradientTape, take logits[:, class_index], "
+        "and tape.gradient(score, maps) has the maps' shape (N, h, w, channels). Average it over axes 1 and 2, "
+        "weigh the maps' channels with it, sum over the channels, ReLU, tf.image.resize to the images' size, "
+        "then divide each map by its maximum. (Summing the gradients instead of averaging them gives the same "
+        "maps after that last step.)"
+    ),
+    solution='''def grad_cam(model, images, class_index, layer_name):
+    """Grad-CAM maps (N, H, W) of class `class_index` from layer `layer_name`, each scaled to a maximum of 1."""
+    grad_model = keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]])
+    with tf.GradientTape() as tape:
+        maps, logits = grad_model(images, training=False)
+        score = logits[:, class_index]
+    gradients = tape.gradient(score, maps)
+    weights = keras.ops.mean(gradients, axis=(1, 2))  # one weight per image and channel
+    cam = keras.ops.relu(keras.ops.einsum("nhwc,nc->nhw", maps, weights))
+    cam = tf.image.resize(cam[..., None], images.shape[1:3])[..., 0]
+    peak = keras.ops.max(cam, axis=(1, 2), keepdims=True)
+    return keras.ops.convert_to_numpy(keras.ops.where(peak > 0, cam / keras.ops.maximum(peak, 1e-12), 0.0))''',
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 8: cross-entropy from logits
+# ------------------------------------------------------------------------------------------
+
+
+def _rows(z) -> np.ndarray:
+    return np.arange(len(z))
+
+
+def _log_sum_exp(z: np.ndarray) -> np.ndarray:
+    largest = z.max(axis=1, keepdims=True)
+    return largest[:, 0] + np.log(np.exp(z - largest).sum(axis=1))
+
+
+def _reference_cross_entropy(logits, labels) -> np.ndarray:
+    z, y = np.asarray(logits, dtype=np.float64), np.asarray(labels, dtype=np.int64)
+    return _log_sum_exp(z) - z[_rows(z), y]
+
+
+def _stable_softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _as_float(z):
+    return np.asarray(z, dtype=np.float64)
+
+
+_PROBABILITIES_FIRST = (
+    "you formed the probabilities first and took their log: where a probability underflows to 0 "
+    "(a confidently wrong row) the loss becomes inf. Compute log(sum(exp(z))) - z[label] from the logits."
+)
+_OVERFLOW = (
+    "np.exp of a large logit overflows to inf (e**1000, or e**120 in float32). Subtract each row's "
+    "largest logit m before np.exp, and add it back: m + log(sum(exp(z - m)))."
+)
+_CROSS_ENTROPY_MISTAKES = [
+    (lambda z, y: -np.log(_stable_softmax(_as_float(z))[_rows(z), np.asarray(y)]), _PROBABILITIES_FIRST),
+    (lambda z, y: -np.log(_stable_softmax(np.asarray(z))[_rows(z), np.asarray(y)]), _PROBABILITIES_FIRST),  # in float32
+    (lambda z, y: -np.log((np.exp(_as_float(z)) / np.exp(_as_float(z)).sum(axis=1, keepdims=True))[_rows(z), np.asarray(y)]),
+     _PROBABILITIES_FIRST),
+    (lambda z, y: np.log(np.exp(np.asarray(z)).sum(axis=1)) - np.asarray(z)[_rows(z), np.asarray(y)], _OVERFLOW),
+    (lambda z, y: np.log(np.exp(_as_float(z)).sum(axis=1)) - _as_float(z)[_rows(z), np.asarray(y)], _OVERFLOW),
+    (lambda z, y: _as_float(z)[_rows(z), np.asarray(y)] - _log_sum_exp(_as_float(z)),
+     "the sign is flipped: the loss is log(sum(exp(z))) - z[label], which is never negative."),
+    (lambda z, y: np.mean(_reference_cross_entropy(z, y)),
+     "you returned the mean over the rows; return one loss per row (Keras averages them later)."),
+    (lambda z, y: np.log(np.exp(_as_float(z) - _as_float(z).max(axis=1, keepdims=True)).sum(axis=1)) - _as_float(z)[_rows(z), np.asarray(y)],
+     "you subtracted each row's largest logit m inside the exp but did not add it back: "
+     "log(sum(exp(z))) = m + log(sum(exp(z - m)))."),
+    (lambda z, y: -np.log(np.clip(_stable_softmax(_as_float(z))[_rows(z), np.asarray(y)], 1e-7, 1 - 1e-7)),
+     "clipping the probability (as Keras does for from_logits=False) caps the loss at 16.1 and hides "
+     "how wrong a row is; compute it from the logits, without probabilities."),
+    (lambda z, y: _log_sum_exp(_as_float(z))[:, None] - _as_float(z)[:, np.asarray(y)],
+     "logits[:, labels] takes every label's column for every row (an N x N array); pick one entry per "
+     "row with logits[np.arange(len(logits)), labels]."),
+]  # fmt: skip
+
+
+def _check_cross_entropy(answer) -> str:
+    rng = np.random.default_rng(41)
+    inputs = [
+        (rng.normal(0, 2, size=(5, 3)), rng.integers(0, 3, size=5)),
+        (np.array([[0.0, 120.0, -5.0], [0.0, 120.0, -5.0], [2.0, 1.0, 0.5]], dtype=np.float32), np.array([0, 1, 2])),
+        (np.array([[0.0, -800.0], [3.0, 1.0]]), np.array([1, 0])),  # two classes; e**-800 underflows
+        (np.array([[1000.0, 0.0, -1000.0]]), np.array([2])),  # one row; e**1000 overflows
+        ([[0.5, -0.5, 2.0, 1.0]], [3]),  # plain Python lists
+    ]
+    ArrayClose(rtol=1e-5, atol=1e-6).check(
+        answer, inputs, _reference_cross_entropy, mistakes=_CROSS_ENTROPY_MISTAKES,
+        note="Per row: log(sum(exp(z))) - z[label], with the row's largest logit taken out before np.exp.",
+    )  # fmt: skip
+    return "Finite for any logits: the loss of a confidently wrong row is as large as it should be."
+
+
+exercise_8 = Exercise(
+    8,
+    "cross-entropy from logits",
+    answer_name="cross_entropy_from_logits",
+    checker=_check_cross_entropy,
+    hint=(
+        "-log softmax(z)[y] = log(sum(exp(z))) - z[y]. To keep np.exp from overflowing, take each row's "
+        "largest logit m = z.max(axis=1, keepdims=True): log(sum(exp(z))) = m + log(sum(exp(z - m))). "
+        "z[np.arange(len(z)), labels] picks one logit per row."
+    ),
+    solution='''def cross_entropy_from_logits(logits, labels):
+    """-log softmax(logits)[i, labels[i]] for every row i, computed without forming probabilities."""
+    z = np.asarray(logits, dtype=np.float64)
+    largest = z.max(axis=1, keepdims=True)
+    log_sum_exp = largest[:, 0] + np.log(np.exp(z - largest).sum(axis=1))
+    return log_sum_exp - z[np.arange(len(z)), labels]''',
+)
