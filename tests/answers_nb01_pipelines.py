@@ -103,3 +103,38 @@ OWN_WRONG_ANSWERS = [
     ("nb01", 7, _pipelines(reshuffle=False), "reshuffle_each_iteration=False"),
     ("nb01", 7, lambda train_ds, val_ds, augment, batch_size: train_ds.batch(batch_size), "return two tf.data.Dataset"),
 ]  # fmt: skip
+
+
+# --- exercise 8: early stopping that keeps the best epoch ----------------------------------------
+
+
+def _stopper(**settings):
+    def make_early_stopping():
+        import keras
+
+        return keras.callbacks.EarlyStopping(**{"monitor": "val_loss", "patience": 3, "restore_best_weights": True,
+                                                 **settings})  # fmt: skip
+
+    return make_early_stopping
+
+
+NAMED_MISTAKES += [
+    ("nb01", 8, _stopper(monitor="loss"), "monitors the training loss"),
+    ("nb01", 8, _stopper(monitor="val_accuracy"), "the task asks for the validation loss"),
+    ("nb01", 8, _stopper(restore_best_weights=False), "keeps the weights of the last epoch"),
+    ("nb01", 8, _stopper(patience=1), "patience=1: it waits"),
+    ("nb01", 8, _stopper(mode="max"), "treats a higher validation loss as better"),
+]
+
+OTHER_RIGHT_ANSWERS += [
+    ("nb01", 8, lambda: __import__("tensorflow").keras.callbacks.EarlyStopping(
+        patience=3, restore_best_weights=True, mode="min")),  # the default monitor, tf.keras spelling
+    ("nb01", 8, _stopper(min_delta=0.001, verbose=0)),
+]  # fmt: skip
+
+OWN_WRONG_ANSWERS += [
+    ("nb01", 8, _stopper(patience=10), "patience=10"),
+    ("nb01", 8, lambda: __import__("keras").callbacks.EarlyStopping, "returned the class"),
+    ("nb01", 8, lambda: __import__("keras").callbacks.ReduceLROnPlateau(patience=3), "return a keras.callbacks.EarlyStopping"),
+    ("nb01", 8, _stopper(monitor="accuracy"), "monitors the training loss"),
+]  # fmt: skip

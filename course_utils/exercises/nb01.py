@@ -808,3 +808,119 @@ exercise_7 = Exercise(
     val = val_ds.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
     return train, val''',
 )
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 8: early stopping that keeps the best epoch (section 9).
+# ------------------------------------------------------------------------------------------
+
+# A scripted run: (training loss, validation loss, validation accuracy) per epoch. The validation
+# loss is lowest at epoch 3; with patience 3 training stops after epoch 6.
+_ES_SCRIPT = [
+    (1.00, 1.00, 0.40), (0.80, 0.80, 0.50), (0.60, 0.70, 0.55), (0.45, 0.75, 0.60), (0.35, 0.72, 0.62),
+    (0.25, 0.71, 0.64), (0.15, 0.90, 0.58), (0.10, 1.00, 0.56), (0.05, 1.10, 0.55), (0.03, 1.20, 0.54),
+]  # fmt: skip
+_ES_RIGHT = (6, 3)  # (last epoch run, epoch whose weights the model ends with)
+
+
+def _scripted_run(callback):
+    """Feed the callback the scripted epochs on a one-weight model; (last epoch, restored epoch).
+
+    Before epoch e's logs arrive, the model's weight is set to e, so the weight it ends with
+    names the epoch whose weights were kept.
+    """
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1, use_bias=False)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["accuracy"])
+    model.stop_training = False
+    callback.set_model(model)
+    callback.on_train_begin()
+    last = 0
+    for epoch, (loss, val_loss, val_accuracy) in enumerate(_ES_SCRIPT):
+        last = epoch + 1
+        model.set_weights([np.full((1, 1), float(last), dtype="float32")])
+        logs = {"loss": loss, "accuracy": 1 - loss / 2, "val_loss": val_loss, "val_accuracy": val_accuracy}
+        callback.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callback.on_train_end()
+    return last, int(round(float(model.get_weights()[0][0, 0])))
+
+
+def _check_early_stopping(answer) -> str:
+    import keras
+
+    call = describe_call(answer, (), {})
+    callback = call_answer(answer)
+    if isinstance(callback, type):
+        raise IncorrectAnswer(
+            f"{call} returned the class {callback.__name__}, not a callback: call it, "
+            "keras.callbacks.EarlyStopping(...), with the settings the task asks for."
+        )
+    if not isinstance(callback, keras.callbacks.EarlyStopping):
+        raise IncorrectAnswer(
+            f"{call} returned {short_repr(callback)} ({type(callback).__name__}); return a "
+            "keras.callbacks.EarlyStopping(...) object."
+        )
+    monitor, mode = callback.monitor, callback.mode
+    if not monitor.startswith("val_"):
+        raise IncorrectAnswer(
+            f"{call}: the callback monitors {monitor!r}, a training metric.\nLikely mistake: it "
+            "monitors the training loss, which keeps falling while the model overfits, so it never "
+            "stops; monitor 'val_loss', the validation loss."
+        )
+    if monitor != "val_loss":
+        raise IncorrectAnswer(
+            f"{call}: the callback monitors {monitor!r}.\nLikely mistake: the task asks for the "
+            "validation loss: monitor='val_loss' (it is also the default)."
+        )
+    try:
+        last, restored = _scripted_run(callback)
+    except Exception as err:  # noqa: BLE001 - a setting Keras refuses while running
+        raise IncorrectAnswer(f"{call}: running the callback raised {type(err).__name__}: {str(err)[:200]}") from err
+    if (last, restored) == _ES_RIGHT:
+        return (
+            f"On a scripted run whose validation loss is lowest at epoch {_ES_RIGHT[1]}, it stopped "
+            f"after epoch {_ES_RIGHT[0]} and put back the weights of epoch {_ES_RIGHT[1]}."
+        )
+    seen = (
+        f"On a scripted run whose validation loss is lowest at epoch {_ES_RIGHT[1]} and never lower "
+        f"after it, it stopped after epoch {last} and ended with the weights of epoch "
+        f"{restored}; expected: stop after epoch {_ES_RIGHT[0]}, weights of epoch {_ES_RIGHT[1]}."
+    )
+    if mode == "max":
+        explanation = (
+            "mode='max' treats a higher validation loss as better; leave mode='auto' (or 'min') "
+            "for a loss."
+        )
+    elif not callback.restore_best_weights:
+        explanation = (
+            "without restore_best_weights=True the model keeps the weights of the last epoch, "
+            "after the validation loss has gone up again."
+        )
+    elif callback.patience != 3:
+        explanation = (
+            f"patience={callback.patience}: it waits that many epochs without a new low before "
+            "stopping; the task asks for 3."
+        )
+    else:
+        explanation = None
+    message = f"{call}: {seen}"
+    raise IncorrectAnswer(f"{message}\nLikely mistake: {explanation}" if explanation else message)
+
+
+exercise_8 = Exercise(
+    8,
+    "early stopping that keeps the best epoch",
+    answer_name="make_early_stopping",
+    checker=_check_early_stopping,
+    hint=(
+        "keras.callbacks.EarlyStopping takes what to watch (monitor=...), how many epochs without "
+        "improvement to wait (patience=...), and whether to put back the best weights at the end "
+        "(restore_best_weights=...)."
+    ),
+    solution='''def make_early_stopping():
+    """Stop when the validation loss has not improved for 3 epochs; keep the best epoch's weights."""
+    return keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)''',
+)
