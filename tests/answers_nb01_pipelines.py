@@ -1,7 +1,8 @@
-"""Answer table of notebook 01's exercise 7 (input pipelines), read by tests/test_exercise_answers.py.
+"""Answer tables of notebook 01's exercises 7 (input pipelines) and 8 (early stopping).
 
-Each wrong answer is a pipeline a learner might build; the piece of text is what the check must
-say about it (and, for the named mistakes, no other mistake's explanation).
+Read by tests/test_exercise_answers.py. Each wrong answer is a pipeline or callback a learner
+might write; the piece of text is what the check must say about it (and, for the named mistakes,
+no other mistake's explanation).
 """
 
 from __future__ import annotations
