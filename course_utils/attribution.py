@@ -1,4 +1,4 @@
-"""Where a classifier looks: Grad-CAM, input-gradient saliency, and how much of a map falls on a mask.
+"""Where a classifier looks: Grad-CAM, input-gradient saliency, and a map's share inside a mask.
 
 * :func:`logits_model` - a flat copy of a chain classifier whose last layer outputs logits
   (the same weights, without the final softmax or sigmoid);
@@ -33,7 +33,8 @@ def _check_model(model, name: str = "model"):
 
     if not isinstance(model, keras.Model):
         raise TypeError(
-            f"{name} must be a keras.Model, got {type(model).__name__}. Pass the trained model itself."
+            f"{name} must be a keras.Model, got {type(model).__name__}. "
+            "Pass the trained model itself."
         )
     try:
         inputs = model.inputs
@@ -66,16 +67,23 @@ def _check_class_index(class_index, count: int, classes: int) -> np.ndarray:
     """``class_index`` as one int64 per image, each in [0, classes)."""
     hint = f"Pass one class index (0 to {classes - 1}) for all images, or one per image."
     if isinstance(class_index, bool | float | str) or class_index is None:
-        raise TypeError(f"class_index must be a whole number or an array of them, got {class_index!r}. {hint}")
+        raise TypeError(
+            f"class_index must be a whole number or an array of them, got {class_index!r}. {hint}"
+        )
     index = np.asarray(class_index)
     if index.dtype.kind not in "iu":
         raise TypeError(f"class_index must hold whole numbers, got dtype {index.dtype}. {hint}")
     if index.ndim == 0:
         index = np.full(count, int(index))
     if index.shape != (count,):
-        raise ValueError(f"class_index has shape {index.shape}, but there are {count} images. {hint}")
+        raise ValueError(
+            f"class_index has shape {index.shape}, but there are {count} images. {hint}"
+        )
     if index.min() < 0 or index.max() >= classes:
-        raise ValueError(f"class_index must lie in 0 to {classes - 1}, got values from {index.min()} to {index.max()}.")
+        raise ValueError(
+            f"class_index must lie in 0 to {classes - 1}, got values from {index.min()} to "
+            f"{index.max()}."
+        )
     return index.astype(np.int64)
 
 
@@ -95,7 +103,8 @@ def _refuse_squashed(model) -> None:
     activation = getattr(getattr(last, "activation", None), "__name__", "")
     if type(last).__name__ in ("Softmax", "Activation") or activation in _SQUASHING:
         raise ValueError(
-            f"model {model.name!r} ends in {activation or type(last).__name__}; Grad-CAM and saliency "
+            f"model {model.name!r} ends in {activation or type(last).__name__}; Grad-CAM and "
+            "saliency "
             "take the gradient of the class LOGIT. Pass logits_model(model), a copy without the "
             "final activation."
         )
@@ -110,7 +119,8 @@ def _flat_layers(model) -> list:
             layers.extend(_flat_layers(layer))
         elif isinstance(layer, keras.Model):
             raise ValueError(
-                f"logits_model flattens Sequential models only; {layer.name!r} is a functional model. "
+                "logits_model flattens Sequential models only; "
+                f"{layer.name!r} is a functional model. "
                 "Build the copy by hand: keras.Model(inputs, logits)."
             )
         else:
@@ -150,7 +160,8 @@ def logits_model(model, name: str = "logits"):
     layers = _flat_layers(model)
     if not layers or not hasattr(layers[-1], "activation"):
         raise ValueError(
-            f"the last layer of {model.name!r} must be a layer with an activation (e.g. Dense), got "
+            f"the last layer of {model.name!r} must be a layer with an activation (e.g. Dense), "
+            "got "
             f"{type(layers[-1]).__name__ if layers else 'no layer'}."
         )
     copies = []
@@ -176,9 +187,14 @@ def _feature_layer_output(model, layer_name: str):
         )
     output = model.get_layer(layer_name).output
     if len(output.shape) != 4:
-        maps = [layer.name for layer in model.layers if len(getattr(layer, "output", np.zeros(0)).shape) == 4]
+        maps = [
+            layer.name
+            for layer in model.layers
+            if len(getattr(layer, "output", np.zeros(0)).shape) == 4
+        ]
         raise ValueError(
-            f"layer {layer_name!r} outputs shape {tuple(output.shape)}, not feature maps (batch, height, "
+            f"layer {layer_name!r} outputs shape {tuple(output.shape)}, not feature maps "
+            "(batch, height, "
             f"width, channels). Choose a convolution or pooling layer: {maps}."
         )
     return output
@@ -287,17 +303,27 @@ def share_inside(heatmaps, masks) -> np.ndarray:
     ndarray of shape (N,), float64
         ``sum(map * mask) / sum(map)`` per image; NaN for a map that is zero everywhere.
     """
-    heatmaps = check_array(heatmaps, "heatmaps", ndim=3, finite=True, hint="Pass maps shaped (N, H, W).")
-    masks = check_array(masks, "masks", ndim=3, hint="Pass boolean masks shaped (N, H, W), e.g. ShapeSet.masks.")
+    heatmaps = check_array(
+        heatmaps, "heatmaps", ndim=3, finite=True, hint="Pass maps shaped (N, H, W)."
+    )
+    masks = check_array(
+        masks, "masks", ndim=3, hint="Pass boolean masks shaped (N, H, W), e.g. ShapeSet.masks."
+    )
     if masks.dtype != bool:
-        raise TypeError(f"masks must be boolean (True inside the object), got dtype {masks.dtype}. Use mask > 0.")
+        raise TypeError(
+            f"masks must be boolean (True inside the object), got dtype {masks.dtype}. "
+            "Use mask > 0."
+        )
     if heatmaps.shape != masks.shape:
         raise ValueError(
             f"heatmaps have shape {heatmaps.shape} but masks {masks.shape}; they must match. "
             "Upsample the maps to the image size first."
         )
     if heatmaps.min() < 0:
-        raise ValueError(f"heatmaps must be >= 0, got a minimum of {heatmaps.min():g}; pass np.abs(...) or a ReLU'd map.")
+        raise ValueError(
+            f"heatmaps must be >= 0, got a minimum of {heatmaps.min():g}; pass np.abs(...) or a "
+            "ReLU'd map."
+        )
     total = heatmaps.sum(axis=(1, 2), dtype=np.float64)
     inside = (heatmaps * masks).sum(axis=(1, 2), dtype=np.float64)
     return np.divide(inside, total, out=np.full(len(total), np.nan), where=total > 0)
@@ -336,7 +362,9 @@ def show_overlays(images, heatmaps, masks=None, titles=None, *, ncols: int = 6, 
     if masks is not None:
         masks = check_array(masks, "masks", ndim=3)
         if masks.shape != heatmaps.shape:
-            raise ValueError(f"masks have shape {masks.shape}, the heat maps {heatmaps.shape}; they must match.")
+            raise ValueError(
+                f"masks have shape {masks.shape}, the heat maps {heatmaps.shape}; they must match."
+            )
     ncols = check_int(ncols, "ncols", minimum=1, hint="It is the number of images per row.")
     alpha = check_number(alpha, "alpha", minimum=0.0, maximum=1.0)
     titles = _check_titles(titles, len(images))

@@ -23,24 +23,28 @@ def _grad_cam(model, images, class_index, layer_name, *, probability=False, relu
     """A learner's Grad-CAM; each keyword makes one mistake (or one harmless change)."""
     images = tf.convert_to_tensor(images, dtype=tf.float32)
     if last_layer:
-        layer_name = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][-1]
+        convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+        layer_name = convolutions[-1].name
     if of_input:
         with tf.GradientTape() as tape:
             tape.watch(images)
             maps, logits = images, model(images)
             score = logits[:, class_index]
     else:
-        grad_model = keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]])
+        outputs = [model.get_layer(layer_name).output, model.outputs[0]]
+        grad_model = keras.Model(model.inputs[0], outputs)
         with tf.GradientTape() as tape:
             maps, logits = grad_model(images)
-            score = tf.nn.softmax(logits, axis=-1)[:, class_index] if probability else logits[:, class_index]
+            scores = tf.nn.softmax(logits, axis=-1) if probability else logits
+            score = scores[:, class_index]
     grads = tape.gradient(score, maps)
     if elementwise:
         cam = tf.reduce_sum(grads * maps, axis=-1)
     else:
         reduce = tf.reduce_sum if summed else tf.reduce_mean
         weights = reduce(grads, axis=(0, 1, 2) if batch_weights else (1, 2))
-        cam = tf.reduce_sum(maps * (weights[None, None, None, :] if batch_weights else weights[:, None, None, :]), axis=-1)
+        weights = weights[None, None, None, :] if batch_weights else weights[:, None, None, :]
+        cam = tf.reduce_sum(maps * weights, axis=-1)
     if absolute:
         cam = tf.abs(cam)
     elif relu:
@@ -49,7 +53,8 @@ def _grad_cam(model, images, class_index, layer_name, *, probability=False, relu
     def scaled(c):
         if scale is None:
             return c
-        peak = tf.reduce_max(c) if scale == "batch" else tf.reduce_max(c, axis=(1, 2), keepdims=True)
+        axes = None if scale == "batch" else (1, 2)
+        peak = tf.reduce_max(c, axis=axes, keepdims=axes is not None)
         return tf.math.divide_no_nan(c, peak)
 
     if scale_first:
@@ -64,7 +69,8 @@ def _grad_cam(model, images, class_index, layer_name, *, probability=False, relu
 
 def _grad_cam_per_image(model, images, class_index, layer_name):
     """Right: one image at a time, NumPy after the tape."""
-    grad_model = keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]])
+    outputs = [model.get_layer(layer_name).output, model.outputs[0]]
+    grad_model = keras.Model(model.inputs[0], outputs)
     result = []
     for image in images:
         with tf.GradientTape() as tape:
@@ -82,7 +88,8 @@ def _grad_cam_transposed_size(model, images, class_index, layer_name):
     height, width = images.shape[1:3]
     cam = _grad_cam(model, images, class_index, layer_name, resize=None)
     resized = tf.image.resize(cam[..., None], (width, height))[..., 0]
-    return tf.math.divide_no_nan(resized, tf.reduce_max(resized, axis=(1, 2), keepdims=True)).numpy()
+    peak = tf.reduce_max(resized, axis=(1, 2), keepdims=True)
+    return tf.math.divide_no_nan(resized, peak).numpy()
 
 
 NAMED_MISTAKES = [
@@ -104,7 +111,7 @@ OTHER_RIGHT_ANSWERS = [
     ("nb03", 7, lambda m, x, k, n: _grad_cam(m, x, k, n, keep_channel=True)),  # (N, H, W, 1)
     ("nb03", 7, lambda m, x, k, n: _grad_cam(m, x, k, n, as_tensor=True)),  # a tf.Tensor
     ("nb03", 7, _grad_cam_per_image),
-]
+]  # fmt: skip
 
 OWN_WRONG_ANSWERS = [
     ("nb03", 7, lambda m, x, k, n: _grad_cam(m, x, k, n, probability=True, summed=True), "softmax PROBABILITY"),
@@ -112,7 +119,7 @@ OWN_WRONG_ANSWERS = [
     ("nb03", 7, lambda m, x, k, n: _grad_cam(m, x, k, n, absolute=True), None),  # |map| instead of ReLU
     ("nb03", 7, _grad_cam_transposed_size, None),  # (width, height) to resize
     ("nb03", 7, lambda m, x, k, n: _grad_cam(m, x, k, n, relu=False, keep_channel=True), "apply a ReLU"),
-]
+]  # fmt: skip
 
 
 # --- exercise 8: cross-entropy from logits --------------------------------------------------
@@ -147,7 +154,9 @@ def _ce_forgot_max(logits, labels):
 
 def _ce_keras_probabilities(logits, labels):
     probabilities = keras.ops.softmax(np.asarray(logits, dtype="float32"))
-    return keras.ops.convert_to_numpy(keras.losses.sparse_categorical_crossentropy(np.asarray(labels), probabilities.numpy()))
+    stored = probabilities.numpy()  # probabilities as predict() returns them: no logits attached
+    losses = keras.losses.sparse_categorical_crossentropy(np.asarray(labels), stored)
+    return keras.ops.convert_to_numpy(losses)
 
 
 def _ce_all_columns(logits, labels):

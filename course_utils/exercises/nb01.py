@@ -13,6 +13,7 @@ from course_utils.checks import (
     Shown,
     call_answer,
     describe_call,
+    short_repr,
 )
 
 
@@ -581,4 +582,345 @@ exercise_6 = Exercise(
         metrics=["accuracy"],
     )
     return model''',
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 7: the training and validation input pipelines (section 8).
+# ------------------------------------------------------------------------------------------
+
+_PIPE_TRAIN, _PIPE_VAL, _PIPE_BATCH = 24, 12, 6
+_VAL_IDS_FROM = 100  # the check's labels are image ids: 0-23 training, 100-111 validation
+_MAX_ELEMENTS = 200  # a guard against endless pipelines
+
+
+def _pipeline_data():
+    """The check's unbatched (image, id) datasets and their images, and a brightness augmenter."""
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(7)
+    train_images = rng.uniform(0.3, 0.7, size=(_PIPE_TRAIN, 5, 5, 1)).astype("float32")
+    val_images = rng.uniform(0.3, 0.7, size=(_PIPE_VAL, 5, 5, 1)).astype("float32")
+    train_ids = np.arange(_PIPE_TRAIN, dtype="int64")
+    val_ids = np.arange(_VAL_IDS_FROM, _VAL_IDS_FROM + _PIPE_VAL, dtype="int64")
+    originals = dict(zip(train_ids.tolist(), train_images, strict=True)) | dict(
+        zip(val_ids.tolist(), val_images, strict=True)
+    )
+    train_ds = tf.data.Dataset.from_tensor_slices((train_images, train_ids))
+    val_ds = tf.data.Dataset.from_tensor_slices((val_images, val_ids))
+    augment = keras.Sequential([keras.layers.RandomBrightness(0.5, value_range=(0, 1))], name="augment")
+    return train_ds, val_ds, augment, originals
+
+
+def _chain(dataset) -> list[str]:
+    """The dataset's steps from the source to the end, e.g. ['TensorSlice', 'Cache', 'Shuffle', ...]."""
+    names = []
+    while dataset is not None and len(names) < 50:
+        names.append(type(dataset).__name__.strip("_").removesuffix("Dataset").replace("Parallel", ""))
+        dataset = getattr(dataset, "_input_dataset", None)
+    return names[::-1]
+
+
+def _epoch(dataset, call: str, which: str):
+    """One pass: a list of batches, each (images as float64 array, ids as int list)."""
+    batches = []
+    try:
+        for count, element in enumerate(dataset):
+            if count >= _MAX_ELEMENTS:
+                raise IncorrectAnswer(f"{call}: the {which} pipeline does not end; leave out repeat().")
+            if not isinstance(element, tuple) or len(element) != 2:
+                raise IncorrectAnswer(
+                    f"{call}: the {which} pipeline gives elements that are not (images, labels) pairs; "
+                    "keep the label next to each image (map(lambda x, y: (augment(x), y)))."
+                )
+            images, ids = (np.asarray(part.numpy()) for part in element)
+            batches.append((images.astype(np.float64), ids.reshape(-1).astype(int).tolist()))
+    except IncorrectAnswer:
+        raise
+    except Exception as err:  # noqa: BLE001 - the learner's pipeline fails while it runs
+        raise IncorrectAnswer(
+            f"{call}: reading the {which} pipeline raised {type(err).__name__}: {str(err)[:200]}"
+        ) from err
+    return batches
+
+
+def _per_id(batches) -> dict[int, np.ndarray]:
+    return {i: image for images, ids in batches for i, image in zip(ids, images.reshape(len(ids), -1), strict=True)}
+
+
+def _order(batches) -> list[int]:
+    return [i for _, ids in batches for i in ids]
+
+
+_PIPE_EXPLAIN = {
+    "swapped": "the two pipelines are the wrong way round: return (training pipeline, validation pipeline).",
+    "val_augmented": (
+        "the validation images are augmented. Validation must score the model on images as they "
+        "are: augment the training pipeline only (section 8 measures what augmenting validation "
+        "does to the score)."
+    ),
+    "val_shuffled": (
+        "the validation pipeline shuffles. The score does not depend on the order, and a fixed "
+        "order lets you match predictions with files: batch it, do not shuffle it."
+    ),
+    "not_augmented": (
+        "the training images come out unchanged: map the augmentation over the training "
+        "pipeline, calling augment(x) (or augment(x, training=True)), not augment(x, training=False)."
+    ),
+    "cached_after_augment": (
+        "the training images are augmented the same way every epoch: cache() after the "
+        "augmentation stores one set of 'random' images and replays it. Cache first, then "
+        "shuffle, batch and augment."
+    ),
+    "no_shuffle": "the training pipeline never shuffles: add shuffle(buffer) after cache().",
+    "shuffle_before_cache": (
+        "the training images come in the same order every epoch: cache() after shuffle() stores "
+        "the first epoch's order and replays it. Put cache() before shuffle()."
+    ),
+    "shuffle_fixed": (
+        "the training order is the same every epoch: a shuffle buffer of 1 or "
+        "reshuffle_each_iteration=False. Use a buffer as large as the training set."
+    ),
+    "shuffle_after_batch": (
+        "the same images always travel together in one batch; only the batches' order changes: "
+        "you shuffled after batch(), which shuffles whole batches. Shuffle the images, then batch."
+    ),
+    "no_cache": (
+        "the training pipeline has no cache(), so every epoch reads and decodes every file again. "
+        "Cache it first, before the random steps."
+    ),
+    "no_prefetch": (
+        "the training pipeline does not end with prefetch(tf.data.AUTOTUNE), so the model waits "
+        "while the next batch is prepared."
+    ),
+}
+
+
+def _check_pipelines(answer) -> str:
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    train_ds, val_ds, augment, originals = _pipeline_data()
+    call = describe_call(answer, (Shown("<train_ds>"), Shown("<val_ds>"), Shown("<augment>"), _PIPE_BATCH), {})
+    result = call_answer(answer, train_ds, val_ds, augment, _PIPE_BATCH)
+    if not (isinstance(result, tuple | list) and len(result) == 2
+            and all(isinstance(d, tf.data.Dataset) for d in result)):  # fmt: skip
+        raise IncorrectAnswer(
+            f"{call} returned {short_repr(result)}; return two tf.data.Dataset objects: "
+            "(training pipeline, validation pipeline)."
+        )
+    train, val = result
+
+    def explain(key: str, detail: str = "") -> IncorrectAnswer:
+        return IncorrectAnswer(f"{call}: {detail}\nLikely mistake: {_PIPE_EXPLAIN[key]}")
+
+    for which, dataset in (("training", train), ("validation", val)):
+        if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
+            raise IncorrectAnswer(
+                f"{call}: the {which} pipeline repeats forever; leave out repeat(): fit's epochs repeat it."
+            )
+    val_passes = [_epoch(val, call, "validation") for _ in range(2)]
+    train_epochs = [_epoch(train, call, "training") for _ in range(3)]
+    val_order, train_orders = _order(val_passes[0]), [_order(e) for e in train_epochs]
+    if sorted(val_order) == list(range(_PIPE_TRAIN)) and sorted(train_orders[0]) == [
+        _VAL_IDS_FROM + i for i in range(_PIPE_VAL)
+    ]:
+        raise explain("swapped", "the first pipeline holds the validation images.")
+    for which, orders in (("validation", [val_order, _order(val_passes[1])]), ("training", train_orders)):
+        expected = sorted(_PIPE_VAL_IDS if which == "validation" else _PIPE_TRAIN_IDS)
+        for order in orders:
+            if sorted(order) != expected:
+                raise IncorrectAnswer(
+                    f"{call}: one pass over the {which} pipeline gave {len(order)} images "
+                    f"({len(set(order))} different ones); it must give each of its {len(expected)} "
+                    "images exactly once per epoch (no take(), skip(), repeat() or drop_remainder)."
+                )
+    for which, passes in (("validation", val_passes), ("training", train_epochs)):
+        shapes = [images.shape for images, _ in passes[0]]
+        if any(len(shape) != 4 for shape in shapes):
+            raise IncorrectAnswer(
+                f"{call}: the {which} pipeline gives single images of shape {shapes[0]}; batch it: "
+                f".batch(batch_size)."
+            )
+        sizes = [shape[0] for shape in shapes]
+        if max(sizes) != _PIPE_BATCH:
+            raise IncorrectAnswer(
+                f"{call}: the {which} pipeline gives batches of {max(sizes)} images; use the "
+                f"batch_size argument ({_PIPE_BATCH} here)."
+            )
+    val_images = _per_id(val_passes[0])
+    if any(not np.allclose(val_images[i], originals[i].reshape(-1), atol=1e-6) for i in val_images):
+        raise explain("val_augmented", "the validation pipeline does not give the validation images unchanged.")
+    if val_order != _order(val_passes[1]) or val_order != sorted(val_order):
+        raise explain("val_shuffled", "two passes over the validation pipeline give the images in different orders.")
+    epochs_images = [_per_id(e) for e in train_epochs]
+    changed = [not np.allclose(epochs_images[0][i], originals[i].reshape(-1), atol=1e-6) for i in epochs_images[0]]
+    if sum(changed) < len(changed) // 2:
+        raise explain("not_augmented", f"{len(changed) - sum(changed)} of {len(changed)} training images are unchanged.")
+    same = [np.allclose(epochs_images[0][i], epochs_images[1][i], atol=1e-6) for i in epochs_images[0]]
+    if sum(same) > len(same) // 2:
+        raise explain("cached_after_augment", "each training image is the same in epochs 1 and 2.")
+    steps = _chain(train)
+    if train_orders[0] == train_orders[1] == train_orders[2]:
+        if "Shuffle" not in steps:
+            raise explain("no_shuffle", "the training images come in the same order every epoch.")
+        if "Cache" in steps and steps.index("Shuffle") < steps.index("Cache"):
+            raise explain("shuffle_before_cache", "the order of epoch 1 comes back in epochs 2 and 3.")
+        raise explain("shuffle_fixed", "the order of epoch 1 comes back in epochs 2 and 3.")
+    partitions = [{frozenset(ids) for _, ids in epoch} for epoch in train_epochs]
+    if partitions[0] == partitions[1] == partitions[2]:
+        raise explain("shuffle_after_batch", "every epoch's batches hold the same groups of images.")
+    if "Cache" not in steps:
+        raise explain("no_cache", f"the training pipeline's steps are {steps}.")
+    if steps[-1] != "Prefetch":
+        raise explain("no_prefetch", f"the training pipeline's steps are {steps}.")
+    return (
+        "Validation: fixed order, images as they are. Training: cached, shuffled image by image "
+        "and augmented afresh every epoch, prefetched."
+    )
+
+
+_PIPE_TRAIN_IDS = list(range(_PIPE_TRAIN))
+_PIPE_VAL_IDS = [_VAL_IDS_FROM + i for i in range(_PIPE_VAL)]
+
+
+exercise_7 = Exercise(
+    7,
+    "the training and validation input pipelines",
+    answer_name="make_pipelines",
+    checker=_check_pipelines,
+    hint=(
+        "Training: cache() first (it stores what comes before it), then shuffle the single images, "
+        "batch, augment with map(lambda x, y: (augment(x), y)), and end with "
+        "prefetch(tf.data.AUTOTUNE). Validation: batch and prefetch; nothing random."
+    ),
+    solution='''def make_pipelines(train_ds, val_ds, augment, batch_size):
+    """Training and validation pipelines from unbatched (image, label) datasets."""
+    train = (
+        train_ds.cache()
+        .shuffle(1000)
+        .batch(batch_size)
+        .map(lambda x, y: (augment(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    val = val_ds.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
+    return train, val''',
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 8: early stopping that keeps the best epoch (section 9).
+# ------------------------------------------------------------------------------------------
+
+# A scripted run: (training loss, validation loss, validation accuracy) per epoch. The validation
+# loss is lowest at epoch 3; with patience 3 training stops after epoch 6.
+_ES_SCRIPT = [
+    (1.00, 1.00, 0.40), (0.80, 0.80, 0.50), (0.60, 0.70, 0.55), (0.45, 0.75, 0.60), (0.35, 0.72, 0.62),
+    (0.25, 0.71, 0.64), (0.15, 0.90, 0.58), (0.10, 1.00, 0.56), (0.05, 1.10, 0.55), (0.03, 1.20, 0.54),
+]  # fmt: skip
+_ES_RIGHT = (6, 3)  # (last epoch run, epoch whose weights the model ends with)
+
+
+def _scripted_run(callback):
+    """Feed the callback the scripted epochs on a one-weight model; (last epoch, restored epoch).
+
+    Before epoch e's logs arrive, the model's weight is set to e, so the weight it ends with
+    names the epoch whose weights were kept.
+    """
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1, use_bias=False)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["accuracy"])
+    model.stop_training = False
+    callback.set_model(model)
+    callback.on_train_begin()
+    last = 0
+    for epoch, (loss, val_loss, val_accuracy) in enumerate(_ES_SCRIPT):
+        last = epoch + 1
+        model.set_weights([np.full((1, 1), float(last), dtype="float32")])
+        logs = {"loss": loss, "accuracy": 1 - loss / 2, "val_loss": val_loss, "val_accuracy": val_accuracy}
+        callback.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callback.on_train_end()
+    return last, int(round(float(model.get_weights()[0][0, 0])))
+
+
+def _check_early_stopping(answer) -> str:
+    import keras
+
+    call = describe_call(answer, (), {})
+    callback = call_answer(answer)
+    if isinstance(callback, type):
+        raise IncorrectAnswer(
+            f"{call} returned the class {callback.__name__}, not a callback: call it, "
+            "keras.callbacks.EarlyStopping(...), with the settings the task asks for."
+        )
+    if not isinstance(callback, keras.callbacks.EarlyStopping):
+        raise IncorrectAnswer(
+            f"{call} returned {short_repr(callback)} ({type(callback).__name__}); return a "
+            "keras.callbacks.EarlyStopping(...) object."
+        )
+    monitor, mode = callback.monitor, callback.mode
+    if not monitor.startswith("val_"):
+        raise IncorrectAnswer(
+            f"{call}: the callback monitors {monitor!r}, a training metric.\nLikely mistake: it "
+            "monitors the training loss, which keeps falling while the model overfits, so it never "
+            "stops; monitor 'val_loss', the validation loss."
+        )
+    if monitor != "val_loss":
+        raise IncorrectAnswer(
+            f"{call}: the callback monitors {monitor!r}.\nLikely mistake: the task asks for the "
+            "validation loss: monitor='val_loss' (it is also the default)."
+        )
+    try:
+        last, restored = _scripted_run(callback)
+    except Exception as err:  # noqa: BLE001 - a setting Keras refuses while running
+        raise IncorrectAnswer(f"{call}: running the callback raised {type(err).__name__}: {str(err)[:200]}") from err
+    if (last, restored) == _ES_RIGHT:
+        return (
+            f"On a scripted run whose validation loss is lowest at epoch {_ES_RIGHT[1]}, it stopped "
+            f"after epoch {_ES_RIGHT[0]} and put back the weights of epoch {_ES_RIGHT[1]}."
+        )
+    seen = (
+        f"On a scripted run whose validation loss is lowest at epoch {_ES_RIGHT[1]} and never lower "
+        f"after it, it stopped after epoch {last} and ended with the weights of epoch "
+        f"{restored}; expected: stop after epoch {_ES_RIGHT[0]}, weights of epoch {_ES_RIGHT[1]}."
+    )
+    if mode == "max":
+        explanation = (
+            "mode='max' treats a higher validation loss as better; leave mode='auto' (or 'min') "
+            "for a loss."
+        )
+    elif not callback.restore_best_weights:
+        explanation = (
+            "without restore_best_weights=True the model keeps the weights of the last epoch, "
+            "after the validation loss has gone up again."
+        )
+    elif callback.patience != 3:
+        explanation = (
+            f"patience={callback.patience}: it waits that many epochs without a new low before "
+            "stopping; the task asks for 3."
+        )
+    else:
+        explanation = None
+    message = f"{call}: {seen}"
+    raise IncorrectAnswer(f"{message}\nLikely mistake: {explanation}" if explanation else message)
+
+
+exercise_8 = Exercise(
+    8,
+    "early stopping that keeps the best epoch",
+    answer_name="make_early_stopping",
+    checker=_check_early_stopping,
+    hint=(
+        "keras.callbacks.EarlyStopping takes what to watch (monitor=...), how many epochs without "
+        "improvement to wait (patience=...), and whether to put back the best weights at the end "
+        "(restore_best_weights=...)."
+    ),
+    solution='''def make_early_stopping():
+    """Stop when the validation loss has not improved for 3 epochs; keep the best epoch's weights."""
+    return keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)''',
 )

@@ -704,9 +704,11 @@ def _grad_cam_models():
     features = keras.layers.Conv2D(5, 3, activation="tanh", name="features")(inputs)
     top = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="top")(features)
     pooled = keras.layers.Flatten()(keras.layers.AveragePooling2D(2)(top))
-    functional = keras.Model(inputs, keras.layers.Dense(4, name="scores")(pooled), name="functional")
+    scores = keras.layers.Dense(4, name="scores")(pooled)
+    functional = keras.Model(inputs, scores, name="functional")
     for model in (chain, functional):
-        model.set_weights([rng.normal(0.0, 0.6, size=w.shape).astype("float32") for w in model.get_weights()])
+        shapes = [tuple(w.shape) for w in model.weights]
+        model.set_weights([rng.normal(0.0, 0.6, size=shape).astype("float32") for shape in shapes])
     return chain, functional
 
 
@@ -750,7 +752,8 @@ def _reference_grad_cam(model, images, class_index, layer_name, *, score="logit"
         grad_model = keras.Model(model.inputs[0], [model.get_layer(name).output, model.outputs[0]])
         with tf.GradientTape() as tape:
             maps, logits = grad_model(batch, training=False)
-            value = tf.nn.softmax(logits)[:, class_index] if score == "probability" else logits[:, class_index]
+            scores = tf.nn.softmax(logits) if score == "probability" else logits
+            value = scores[:, class_index]
     gradients = tape.gradient(value, maps).numpy().astype(np.float64)
     maps = np.asarray(maps, dtype=np.float64)
     if weights == "elementwise":
@@ -772,8 +775,9 @@ def _reference_grad_cam(model, images, class_index, layer_name, *, score="logit"
     if order == "normalise_first":
         cam = scaled(cam)
     if resize:
-        cam = tf.image.resize(cam[..., None].astype("float32"), images.shape[1:3], method=resize).numpy()[..., 0]
-        cam = cam.astype(np.float64)
+        size = images.shape[1:3]
+        resized = tf.image.resize(cam[..., None].astype("float32"), size, method=resize)
+        cam = resized.numpy()[..., 0].astype(np.float64)
     return cam if order == "normalise_first" else scaled(cam)
 
 
@@ -831,28 +835,41 @@ def _check_grad_cam(answer) -> str:
     cases = _grad_cam_cases()
     failures, results = [], []
     for model, images, class_index, layer_name in cases:
-        shown = (Shown(f"<model {model.name!r}>"), Shown(f"<images of shape {images.shape}>"), class_index, layer_name)
+        shown = (
+            Shown(f"<model {model.name!r}>"),
+            Shown(f"<images of shape {images.shape}>"),
+            class_index,
+            layer_name,
+        )
         call = describe_call(answer, shown, {})
         expected = _reference_grad_cam(model, images, class_index, layer_name)
         got = call_answer(answer, model, images.copy(), class_index, layer_name)
         try:
             got = _as_maps(got, call)
         except IncorrectAnswer as err:
-            raise IncorrectAnswer(f"{err} Return an array of maps shaped (N, H, W), here {expected.shape}.") from None
+            raise IncorrectAnswer(
+                f"{err} Return an array of maps shaped (N, H, W), here {expected.shape}."
+            ) from None
         results.append(got)
         if got.shape != expected.shape:
-            failures.append(f"{call} returned an array of shape {got.shape}, expected {expected.shape} (one map per image, the images' size).")
+            failures.append(
+                f"{call} returned an array of shape {got.shape}, expected {expected.shape} "
+                "(one map per image, the images' size)."
+            )
         elif not _maps_close(got, expected):
-            wrong = np.argwhere(~np.isclose(got, expected, rtol=1e-3, atol=2e-4))[0]
-            at = tuple(int(i) for i in wrong)
+            wrong = ~np.isclose(got, expected, rtol=1e-3, atol=2e-4)
+            at = tuple(int(i) for i in np.argwhere(wrong)[0])
             failures.append(
                 f"{call} returned {got[at]:.4g} at {at}, expected {expected[at]:.4g} "
-                f"({int((~np.isclose(got, expected, rtol=1e-3, atol=2e-4)).sum())} of {got.size} values differ)."
+                f"({int(wrong.sum())} of {got.size} values differ)."
             )
     if failures:
         named = name_one_mistake(results, cases, _GRAD_CAM_MISTAKES, _maps_close)
         raise IncorrectAnswer(failures[0] + (f"\nLikely mistake: {named}" if named else ""))
-    return "Gradients of the class logit, averaged over the positions, weigh the maps; ReLU, resize, scale."
+    return (
+        "Gradients of the class logit, averaged over the positions, weigh the maps; "
+        "ReLU, resize, scale."
+    )
 
 
 exercise_7 = Exercise(
@@ -861,16 +878,18 @@ exercise_7 = Exercise(
     answer_name="grad_cam",
     checker=_check_grad_cam,
     hint=(
-        "keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]]) returns the "
-        "feature maps and the logits in one call. Call it under tf.GradientTape, take logits[:, class_index], "
-        "and tape.gradient(score, maps) has the maps' shape (N, h, w, channels). Average it over axes 1 and 2, "
-        "weigh the maps' channels with it, sum over the channels, ReLU, tf.image.resize to the images' size, "
-        "then divide each map by its maximum. (Summing the gradients instead of averaging them gives the same "
-        "maps after that last step.)"
+        "keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]]) "
+        "returns the feature maps and the logits in one call. Call it under tf.GradientTape, take "
+        "logits[:, class_index], and tape.gradient(score, maps) has the maps' shape (N, h, w, "
+        "channels). Average it over axes 1 and 2, weigh the maps' channels with it, sum over the "
+        "channels, ReLU, tf.image.resize to the images' size, then divide each map by its maximum. "
+        "(Summing the gradients instead of averaging them gives the same maps after that last "
+        "step.)"
     ),
     solution='''def grad_cam(model, images, class_index, layer_name):
-    """Grad-CAM maps (N, H, W) of class `class_index` from layer `layer_name`, each scaled to a maximum of 1."""
-    grad_model = keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]])
+    """Grad-CAM maps (N, H, W) of class `class_index` from `layer_name`, each with maximum 1."""
+    outputs = [model.get_layer(layer_name).output, model.outputs[0]]
+    grad_model = keras.Model(model.inputs[0], outputs)
     with tf.GradientTape() as tape:
         maps, logits = grad_model(images, training=False)
         score = logits[:, class_index]
@@ -879,7 +898,8 @@ exercise_7 = Exercise(
     cam = keras.ops.relu(keras.ops.einsum("nhwc,nc->nhw", maps, weights))
     cam = tf.image.resize(cam[..., None], images.shape[1:3])[..., 0]
     peak = keras.ops.max(cam, axis=(1, 2), keepdims=True)
-    return keras.ops.convert_to_numpy(keras.ops.where(peak > 0, cam / keras.ops.maximum(peak, 1e-12), 0.0))''',
+    scaled = keras.ops.where(peak > 0, cam / keras.ops.maximum(peak, 1e-12), 0.0)
+    return keras.ops.convert_to_numpy(scaled)''',
 )
 
 
@@ -913,7 +933,8 @@ def _as_float(z):
 
 _PROBABILITIES_FIRST = (
     "you formed the probabilities first and took their log: where a probability underflows to 0 "
-    "(a confidently wrong row) the loss becomes inf. Compute log(sum(exp(z))) - z[label] from the logits."
+    "(a confidently wrong row) the loss becomes inf. Compute log(sum(exp(z))) - z[label] from "
+    "the logits."
 )
 _OVERFLOW = (
     "np.exp of a large logit overflows to inf (e**1000, or e**120 in float32). Subtract each row's "
@@ -946,8 +967,11 @@ def _check_cross_entropy(answer) -> str:
     rng = np.random.default_rng(41)
     inputs = [
         (rng.normal(0, 2, size=(5, 3)), rng.integers(0, 3, size=5)),
-        (np.array([[0.0, 120.0, -5.0], [0.0, 120.0, -5.0], [2.0, 1.0, 0.5]], dtype=np.float32), np.array([0, 1, 2])),
-        (np.array([[0.0, -800.0], [3.0, 1.0]]), np.array([1, 0])),  # two classes; e**-800 underflows
+        (
+            np.array([[0.0, 120.0, -5.0], [0.0, 120.0, -5.0], [2.0, 1.0, 0.5]], dtype=np.float32),
+            np.array([0, 1, 2]),
+        ),
+        (np.array([[0.0, -800.0], [3.0, 1.0]]), np.array([1, 0])),  # e**-800 underflows
         (np.array([[1000.0, 0.0, -1000.0]]), np.array([2])),  # one row; e**1000 overflows
         ([[0.5, -0.5, 2.0, 1.0]], [3]),  # plain Python lists
     ]
@@ -964,12 +988,12 @@ exercise_8 = Exercise(
     answer_name="cross_entropy_from_logits",
     checker=_check_cross_entropy,
     hint=(
-        "-log softmax(z)[y] = log(sum(exp(z))) - z[y]. To keep np.exp from overflowing, take each row's "
-        "largest logit m = z.max(axis=1, keepdims=True): log(sum(exp(z))) = m + log(sum(exp(z - m))). "
-        "z[np.arange(len(z)), labels] picks one logit per row."
+        "-log softmax(z)[y] = log(sum(exp(z))) - z[y]. To keep np.exp from overflowing, take each "
+        "row's largest logit m = z.max(axis=1, keepdims=True): log(sum(exp(z))) = "
+        "m + log(sum(exp(z - m))). z[np.arange(len(z)), labels] picks one logit per row."
     ),
     solution='''def cross_entropy_from_logits(logits, labels):
-    """-log softmax(logits)[i, labels[i]] for every row i, computed without forming probabilities."""
+    """-log softmax(logits)[i, labels[i]] for every row i, without forming probabilities."""
     z = np.asarray(logits, dtype=np.float64)
     largest = z.max(axis=1, keepdims=True)
     log_sum_exp = largest[:, 0] + np.log(np.exp(z - largest).sum(axis=1))
