@@ -38,10 +38,10 @@ __all__ = [
     "receptive_field",
     "residual_block_params",
     "separable_conv2d_params",
+    "window_output_size",
 ]
 
 _PADDING_HINT = 'Use "valid", "same", or a whole number P >= 0 of zeros added on each side.'
-NOT_COVERED = "not covered by the course's formulas"
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,8 +86,45 @@ def _check_kernel_pair(kernel_size, name: str = "kernel_size") -> tuple[int, int
 # --------------------------------------------------------------------------------------------
 
 
-def _conv_length(input_size: int, kernel_size: int, stride: int, padding, dilation: int) -> int:
-    """The convolution formula on already-validated arguments (no stride/dilation rule)."""
+def window_output_size(input_size, kernel_size, stride=1, padding="valid", dilation=1) -> int:
+    """Output length of any sliding window along one spatial dimension: the formula alone.
+
+    The formula of :func:`conv_output_size` without its Conv2D rule: any stride may go with any
+    dilation, as in Keras's ``DepthwiseConv2D`` and ``SeparableConv2D``, which accept both
+    together. :mod:`course_utils.layer_report` uses it for those layers.
+
+    Parameters
+    ----------
+    input_size, kernel_size : int
+        Input length ``W`` and kernel (or window) length ``K``, both at least 1.
+    stride : int, default=1
+        Step ``S`` between window positions, at least 1.
+    padding : {"valid", "same"} or int, default="valid"
+        As in :func:`conv_output_size`.
+    dilation : int, default=1
+        Dilation rate ``D``, at least 1.
+
+    Returns
+    -------
+    int
+        ``floor((W + 2P - K_eff) / S) + 1`` with ``K_eff = D * (K - 1) + 1``, or
+        ``ceil(W / S)`` for ``"same"``.
+
+    Raises
+    ------
+    ValueError
+        If the effective kernel is longer than the padded input.
+
+    Example
+    -------
+    >>> window_output_size(32, 3, stride=2, padding="same", dilation=2)  # Conv2D refuses this
+    16
+    """
+    input_size = check_int(input_size, "input_size", minimum=1)
+    kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+    stride = check_int(stride, "stride", minimum=1, hint="Use stride=1 to visit every position.")
+    padding = _check_padding(padding)
+    dilation = check_int(dilation, "dilation", minimum=1, hint="Use dilation=1 for no dilation.")
     if padding == "same":
         return -(-input_size // stride)  # ceil(W / S) without floats
     pad = 0 if padding == "valid" else padding
@@ -151,7 +188,7 @@ def conv_output_size(input_size, kernel_size, stride=1, padding="valid", dilatio
             "(strides > 1 is incompatible with dilation_rate > 1). Use stride=1 with "
             "dilation, or dilation=1 with stride."
         )
-    return _conv_length(input_size, kernel_size, stride, padding, dilation)
+    return window_output_size(input_size, kernel_size, stride, padding, dilation)
 
 
 def pool_output_size(input_size, pool_size, strides=None, padding="valid") -> int:
@@ -198,7 +235,7 @@ def pool_output_size(input_size, pool_size, strides=None, padding="valid") -> in
             f"pool_size {pool_size} is larger than the input size {input_size}, so no window "
             'fits. Use padding="same" or a smaller pool_size.'
         )
-    return _conv_length(input_size, pool_size, strides, padding, 1)
+    return window_output_size(input_size, pool_size, strides, padding, 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -388,7 +425,7 @@ def pooling_params() -> int:
     return 0
 
 
-def residual_block_params(in_channels, filters, stride=1, use_bias=False, batch_norm=True) -> int:
+def residual_block_params(in_channels, filters, stride=1, use_bias=False) -> int:
     """Number of weights of a basic residual block, as ``count_params()`` counts them.
 
     The block of ResNet-18/34: two 3x3 convolutions with ``filters`` filters (the first with
@@ -409,10 +446,8 @@ def residual_block_params(in_channels, filters, stride=1, use_bias=False, batch_
     use_bias : bool, default=False
         Whether the convolutions have biases. In front of ``BatchNormalization`` a bias is
         redundant (its ``beta`` shifts each channel after the mean is taken away), hence the
-        default.
-    batch_norm : bool, default=True
-        Whether each convolution is followed by ``BatchNormalization`` (4 weights per channel:
-        ``gamma``, ``beta`` and the non-trainable moving mean and variance).
+        default. Each ``BatchNormalization`` holds 4 weights per channel: ``gamma``, ``beta``
+        and the non-trainable moving mean and variance.
 
     Returns
     -------
@@ -429,8 +464,7 @@ def residual_block_params(in_channels, filters, stride=1, use_bias=False, batch_
     filters = check_int(filters, "filters", minimum=1)
     stride = check_int(stride, "stride", minimum=1)
     use_bias = _check_bool(use_bias, "use_bias")
-    batch_norm = _check_bool(batch_norm, "batch_norm")
-    norm = batchnorm_params(filters) if batch_norm else 0
+    norm = batchnorm_params(filters)
     total = conv2d_params(3, in_channels, filters, use_bias) + norm
     total += conv2d_params(3, filters, filters, use_bias) + norm
     if stride != 1 or in_channels != filters:

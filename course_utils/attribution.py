@@ -1,7 +1,8 @@
 """Where a classifier looks: Grad-CAM, input-gradient saliency, and a map's share inside a mask.
 
 * :func:`logits_model` - a flat copy of a chain classifier whose last layer outputs logits
-  (the same weights, without the final softmax or sigmoid);
+  (the same weights, without the final softmax or sigmoid; any other final activation is
+  refused);
 * :func:`grad_cam` - Grad-CAM heat maps from one convolutional layer, upsampled to the images;
 * :func:`input_saliency` - the size of the class logit's gradient with respect to each pixel;
 * :func:`share_inside` - the share of each map's mass that lies inside a mask;
@@ -25,7 +26,46 @@ from course_utils._validation import check_array, check_int, check_number
 
 __all__ = ["grad_cam", "input_saliency", "logits_model", "share_inside", "show_overlays"]
 
-_SQUASHING = ("softmax", "sigmoid")
+def _squashing_functions() -> dict:
+    """The softmax and sigmoid functions a layer may hold as its activation, by name."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "softmax": (keras.activations.softmax, keras.ops.softmax, tf.nn.softmax),
+        "sigmoid": (keras.activations.sigmoid, keras.ops.sigmoid, tf.nn.sigmoid),
+    }
+
+
+def _squashing_name(operation) -> str | None:
+    """'softmax' or 'sigmoid' if ``operation`` (a layer or op) ends in one, else None.
+
+    A ``Softmax`` layer or op, a ``keras.ops.sigmoid`` op, and a layer whose ``activation`` is
+    the softmax or sigmoid function (Keras's or TensorFlow's: ``tf.nn.softmax`` is named
+    ``softmax_v2``, so the function itself is compared, not its name).
+    """
+    kind = type(operation).__name__
+    if kind in ("Softmax", "Sigmoid"):
+        return kind.lower()
+    activation = getattr(operation, "activation", None)
+    for name, functions in _squashing_functions().items():
+        if any(activation is function for function in functions):
+            return name
+    return None
+
+
+def _output_operations(model) -> list:
+    """The layer or op that makes each output of ``model``, looking inside nested models."""
+    import keras
+
+    found = []
+    for tensor in model.outputs:
+        operation = tensor._keras_history.operation
+        if isinstance(operation, keras.Model):
+            found.extend(_output_operations(operation))
+        else:
+            found.append(operation)
+    return found
 
 
 def _check_model(model, name: str = "model"):
@@ -98,16 +138,15 @@ def _class_count(model) -> int:
 
 
 def _refuse_squashed(model) -> None:
-    """Refuse a model that ends in softmax or sigmoid: the maps must come from the logits."""
-    last = model.layers[-1]
-    activation = getattr(getattr(last, "activation", None), "__name__", "")
-    if type(last).__name__ in ("Softmax", "Activation") or activation in _SQUASHING:
-        raise ValueError(
-            f"model {model.name!r} ends in {activation or type(last).__name__}; Grad-CAM and "
-            "saliency "
-            "take the gradient of the class LOGIT. Pass logits_model(model), a copy without the "
-            "final activation."
-        )
+    """Refuse a model whose output is a softmax or sigmoid: the maps must come from the logits."""
+    for operation in _output_operations(model):
+        squashing = _squashing_name(operation)
+        if squashing is not None:
+            raise ValueError(
+                f"model {model.name!r} ends in {squashing} (its output layer {operation.name!r}); "
+                "Grad-CAM and saliency take the gradient of the class LOGIT. Pass "
+                "logits_model(model), a copy without the final softmax or sigmoid."
+            )
 
 
 def _flat_layers(model) -> list:
@@ -132,9 +171,13 @@ def logits_model(model, name: str = "logits"):
     """A flat copy of a chain classifier, with the same weights, that outputs logits.
 
     Nested ``Sequential`` models (a backbone) are flattened, so every layer has one input and
-    one output and ``get_layer(name).output`` works; the last layer's softmax or sigmoid is
-    left out. The copy does not share weights with ``model``: training ``model`` later does
-    not change it.
+    one output and ``get_layer(name).output`` works. Only a final softmax or sigmoid is taken
+    away: a last layer whose activation is softmax or sigmoid gets no activation, and a trailing
+    ``Softmax`` layer (or ``Activation("softmax")`` / ``Activation("sigmoid")``) is left out. A
+    last layer with no activation is kept as it is (its outputs already are logits); any other
+    final activation (``relu``, ``tanh``...) is refused, since its outputs are not logits and
+    removing it would change the model. The copy does not share weights with ``model``:
+    training ``model`` later does not change it.
 
     Parameters
     ----------
@@ -147,7 +190,16 @@ def logits_model(model, name: str = "logits"):
     Returns
     -------
     keras.Sequential
-        Input, the same layers (same names and weights), and a last layer without activation.
+        Input, the same layers (same names and weights) but a trailing softmax or sigmoid layer,
+        and a last layer without activation.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a ``keras.Sequential``.
+    ValueError
+        If a nested model is functional, or the last layer (after a trailing softmax or sigmoid
+        layer is left out) has no ``activation`` or one other than softmax, sigmoid or linear.
     """
     import keras
 
@@ -158,11 +210,28 @@ def logits_model(model, name: str = "logits"):
         )
     model_input = _check_model(model)
     layers = _flat_layers(model)
+    if layers and isinstance(layers[-1], keras.layers.Softmax | keras.layers.Activation):
+        if _squashing_name(layers[-1]) is None:
+            raise ValueError(
+                f"{model.name!r} ends in the layer {layers[-1].name!r}, an Activation that is "
+                "not softmax or sigmoid; its outputs are not logits. logits_model removes only a "
+                "final softmax or sigmoid."
+            )
+        layers = layers[:-1]  # the logits are what went into the trailing softmax or sigmoid
     if not layers or not hasattr(layers[-1], "activation"):
         raise ValueError(
             f"the last layer of {model.name!r} must be a layer with an activation (e.g. Dense), "
             "got "
             f"{type(layers[-1]).__name__ if layers else 'no layer'}."
+        )
+    last_activation = layers[-1].activation
+    is_linear = last_activation is None or last_activation is keras.activations.linear
+    if _squashing_name(layers[-1]) is None and not is_linear:
+        shown = getattr(last_activation, "__name__", repr(last_activation))
+        raise ValueError(
+            f"the last layer {layers[-1].name!r} of {model.name!r} has the activation {shown!r}, "
+            "so its outputs are not logits; logits_model removes only a final softmax or "
+            "sigmoid. Build the logits model by hand if that is what you want."
         )
     copies = []
     for i, layer in enumerate(layers):

@@ -165,7 +165,9 @@ def write_class_folders(images, labels, class_names, directory, *, prefix: str =
     names = _check_class_names(class_names)
     pixels = _check_images(images)
     labels = _check_labels(labels, pixels.shape[0], len(names))
-    if not isinstance(prefix, str) or not prefix or "/" in prefix or "\\" in prefix:
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a string (the start of every file name), got {prefix!r}.")
+    if not prefix or "/" in prefix or "\\" in prefix:
         raise ValueError(f"prefix must be a non-empty file-name start without '/' or '\\', got {prefix!r}.")
     folder = _check_directory(directory)
 
@@ -180,10 +182,37 @@ def write_class_folders(images, labels, class_names, directory, *, prefix: str =
     return counts
 
 
-def _count_images(element) -> int:
-    """Images in one dataset element: a batch (rank-4 images) or a single image."""
-    first = element[0] if isinstance(element, tuple | list) else element
-    return int(first.shape[0]) if len(first.shape) == 4 else 1
+_EXPECTED_ELEMENTS = (
+    "epoch_throughput reads datasets of images, or of (images, labels) pairs, with images of shape "
+    "(height, width, channels) one at a time or (batch, height, width, channels) in batches"
+)
+
+
+def _images_rank(spec) -> int:
+    """4 for batched images, 3 for single ones; refuses any other ``element_spec``."""
+    import tensorflow as tf
+
+    images = spec[0] if isinstance(spec, tuple | list) and spec else spec
+    if not isinstance(images, tf.TensorSpec):
+        raise TypeError(
+            f"{_EXPECTED_ELEMENTS}; this dataset's elements are {spec!r}. For a dataset of dicts, "
+            "map it to a tuple first: dataset.map(lambda d: (d['image'], d['label']))."
+        )
+    rank = images.shape.rank
+    channels = images.shape[-1] if rank else None
+    if rank not in (3, 4) or (rank == 3 and channels is not None and channels not in (1, 3, 4)):
+        raise ValueError(
+            f"{_EXPECTED_ELEMENTS} (channels 1, 3 or 4); this dataset's images have shape "
+            f"{tuple(images.shape) if rank is not None else 'of unknown rank'}. Grey images need a channel axis: map images to "
+            "images[..., tf.newaxis]."
+        )
+    return rank
+
+
+def _count_images(element, rank: int) -> int:
+    """Images in one dataset element: the batch's length, or 1 for a single image."""
+    images = element[0] if isinstance(element, tuple | list) else element
+    return int(images.shape[0]) if rank == 4 else 1
 
 
 def epoch_throughput(dataset, epochs: int = 3) -> np.ndarray:
@@ -196,8 +225,10 @@ def epoch_throughput(dataset, epochs: int = 3) -> np.ndarray:
     Parameters
     ----------
     dataset : tf.data.Dataset
-        Elements ``(images, labels)`` with images batched (rank 4) or single (rank 3), or images
-        alone. It must be finite (no ``repeat()`` without a count).
+        Elements ``(images, labels)``, or images alone, with images batched, of shape
+        (batch, height, width, channels), or single, of shape (height, width, channels), with 1, 3
+        or 4 channels (checked on ``dataset.element_spec`` before anything is read). It must be
+        finite (no ``repeat()`` without a count).
     epochs : int, default=3
         Number of passes, 1 to 100.
 
@@ -205,6 +236,12 @@ def epoch_throughput(dataset, epochs: int = 3) -> np.ndarray:
     -------
     ndarray of shape (epochs,)
         Images per second of each pass, in order.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``dataset`` is not a finite ``tf.data.Dataset`` of images shaped as above, or
+        ``epochs`` is not a whole number from 1 to 100.
     """
     import tensorflow as tf
 
@@ -216,10 +253,11 @@ def epoch_throughput(dataset, epochs: int = 3) -> np.ndarray:
     epochs = check_int(epochs, "epochs", minimum=1, maximum=100, hint="Use e.g. epochs=3.")
     if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
         raise ValueError("dataset repeats forever (repeat() without a count), so an epoch never ends.")
+    rank = _images_rank(dataset.element_spec)
     rates = []
     for _ in range(epochs):
         started, count = time.perf_counter(), 0
         for element in dataset:
-            count += _count_images(element)
+            count += _count_images(element, rank)
         rates.append(count / max(time.perf_counter() - started, 1e-9))
     return np.asarray(rates)

@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from course_utils import arithmetic
-from course_utils.arithmetic import NOT_COVERED
 
 __all__ = ["LayerReportRow", "format_layer_report", "layer_report", "show_layer_report"]
 
-
+NOT_COVERED = "not covered by the course's formulas"
 
 
 @dataclass(frozen=True)
@@ -69,14 +68,14 @@ def _conv_spatial(layer, config, input_shape, *, keras_refuses_dilated_strides):
     kernel, strides, dilation = config["kernel_size"], config["strides"], config["dilation_rate"]
     if keras_refuses_dilated_strides and max(strides) > 1 and max(dilation) > 1:
         raise _NotCovered("strides > 1 with dilation_rate > 1 (Keras refuses this)")
-    dims = []
-    for axis, size in enumerate(_spatial(input_shape, type(layer).__name__)):
-        dims.append(
-            None
-            if size is None
-            else arithmetic._conv_length(size, kernel[axis], strides[axis], config["padding"], dilation[axis])
+    return [
+        None
+        if size is None
+        else arithmetic.window_output_size(
+            size, kernel[axis], strides[axis], config["padding"], dilation[axis]
         )
-    return dims
+        for axis, size in enumerate(_spatial(input_shape, type(layer).__name__))
+    ]
 
 
 def _no_adapters(layer):
@@ -131,7 +130,9 @@ def _predict_separable(layer, config, input_shape):
 
 def _predict_dense(layer, config, input_shape):
     _no_adapters(layer)
-    params = arithmetic.dense_params(_known_channels(input_shape), config["units"], config["use_bias"])
+    params = arithmetic.dense_params(
+        _known_channels(input_shape), config["units"], config["use_bias"]
+    )
     return (*input_shape[:-1], config["units"]), params
 
 
@@ -153,7 +154,9 @@ def _predict_pooling(layer, config, input_shape):
     pool, strides = config["pool_size"], config["strides"] or config["pool_size"]
     padding = config["padding"]
     dims = [
-        None if size is None else arithmetic.pool_output_size(size, pool[axis], strides[axis], padding)
+        None
+        if size is None
+        else arithmetic.pool_output_size(size, pool[axis], strides[axis], padding)
         for axis, size in enumerate(_spatial(input_shape, type(layer).__name__))
     ]
     return (input_shape[0], *dims, input_shape[3]), arithmetic.pooling_params()
@@ -280,15 +283,11 @@ def _report_row(layer, predictors) -> LayerReportRow:
     try:
         input_shape, keras_shape, keras_params = _keras_side(layer)
     except (AttributeError, ValueError) as err:
-        return LayerReportRow(
-            name, layer_type, None, None, None, None, None,
-            f"Keras records no input/output for this layer ({err})",
-        )
+        note = f"Keras records no input/output for this layer ({err})"
+        return LayerReportRow(name, layer_type, None, None, None, None, None, note)
 
     def not_covered(note):
-        return LayerReportRow(
-            name, layer_type, None, keras_shape, None, keras_params, None, note
-        )
+        return LayerReportRow(name, layer_type, None, keras_shape, None, keras_params, None, note)
 
     predictor = predictors.get(type(layer))
     if predictor is None or keras_shape is None:
@@ -423,8 +422,14 @@ def format_layer_report(rows) -> str:
                 f"rows[{i}] must be a LayerReportRow, got {row!r} of type {type(row).__name__}."
             )
 
-    header = ("Layer (type)", "Predicted shape", "Keras shape", "Predicted params",
-              "Keras params", "Agrees")
+    header = (
+        "Layer (type)",
+        "Predicted shape",
+        "Keras shape",
+        "Predicted params",
+        "Keras params",
+        "Agrees",
+    )
     verdicts = {True: "yes", False: "NO <--", None: "-"}
     body = [
         (

@@ -101,6 +101,30 @@ def _check_dots(dots) -> int:
     return check_int(dots, "dots", minimum=0, hint="It is the number of noise dots, e.g. 50.")
 
 
+def _check_dot_xy(dot_xy) -> np.ndarray:
+    """``dot_xy`` as a float array of shape (n, 2), finite; None means no dots."""
+    if dot_xy is None:
+        return np.zeros((0, 2))
+    fix = "one (x, y) row per dot; from two arrays of coordinates, pass np.column_stack([xs, ys])"
+    try:
+        array = np.asarray(dot_xy, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"dot_xy must be an array of numbers of shape (n, 2), {fix}; got {dot_xy!r} "
+            f"of type {type(dot_xy).__name__} ({error})."
+        ) from None
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f"dot_xy must have shape (n, 2), {fix}; got shape {array.shape}.")
+    bad = ~np.isfinite(array).all(axis=1)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(
+            f"dot_xy must hold finite coordinates; row {row} is {tuple(array[row].tolist())} "
+            f"({int(bad.sum())} of {len(array)} rows have NaN or infinity)."
+        )
+    return array
+
+
 def _coverage(signed_distance: np.ndarray) -> np.ndarray:
     """Fraction of a pixel inside a shape, from the signed distance (in pixels) of its centre."""
     return np.minimum(np.maximum(0.5 - signed_distance, 0.0), 1.0)
@@ -195,9 +219,7 @@ def draw_slope_image(
     """
     angle = check_number(angle, "angle", hint="It is in degrees, e.g. 100.88.")
     image_size = _check_size(image_size)
-    if dot_xy is None:
-        dot_xy = np.zeros((0, 2))
-    dot_xy = np.asarray(dot_xy, dtype=np.float64).reshape(-1, 2)
+    dot_xy = _check_dot_xy(dot_xy)
 
     pixel = 2 * _LIM / image_size  # plot units per pixel
     ink = np.zeros((image_size, image_size), dtype=np.float32)
@@ -530,7 +552,17 @@ def write_question_png(path, angle: float, dot_xy=None) -> Path:
     angle : float
         Counter-clockwise angle of the bar in degrees.
     dot_xy : array-like of shape (n, 2), optional
-        Centres of the noise dots in plot units. None draws no dots.
+        Centres of the noise dots in plot units, one finite ``(x, y)`` row per dot (from two
+        arrays of coordinates: ``np.column_stack([xs, ys])``). None draws no dots.
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a path, ``angle`` not a number, or ``dot_xy`` not numbers.
+    ValueError
+        If ``dot_xy`` is not of shape (n, 2) or holds NaN or infinity.
+    FileNotFoundError
+        If the folder of ``path`` does not exist.
 
     Returns
     -------
@@ -547,9 +579,7 @@ def write_question_png(path, angle: float, dot_xy=None) -> Path:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"the folder {str(path.parent)!r} does not exist; create it first.")
     angle = check_number(angle, "angle", hint="It is in degrees, e.g. 100.88.")
-    if dot_xy is None:
-        dot_xy = np.zeros((0, 2))
-    dot_xy = np.asarray(dot_xy, dtype=np.float64).reshape(-1, 2)
+    dot_xy = _check_dot_xy(dot_xy)
 
     figure = Figure(figsize=(5, 5))
     FigureCanvasAgg(figure)

@@ -54,11 +54,11 @@ class ShapeSet:
         Half the side of the shape's bounding square, in pixels.
     colours : ndarray of shape (N, 3), float32
         RGB colour of each shape.
-    class_names : tuple of str
-        The names of the classes, in label order.
     masks : ndarray of shape (N, S, S), bool
         Which pixels each image's shape covers (before noise): ``masks[i].sum() == areas[i]``.
         Attribution maps (Grad-CAM, saliency) are measured against it.
+    class_names : tuple of str
+        The names of the classes, in label order.
     """
 
     images: np.ndarray
@@ -69,8 +69,8 @@ class ShapeSet:
     centres: np.ndarray
     half_widths: np.ndarray
     colours: np.ndarray
+    masks: np.ndarray
     class_names: tuple = SHAPE_NAMES
-    masks: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])

@@ -9,9 +9,15 @@ to them, with a fresh optimiser, before every run (:func:`restart`).
 >>> starts = initial_weights(build_model, seeds=(0, 1, 2))   # doctest: +SKIP
 >>> model = build_model(); model.compile(optimizer="adam", loss="mse")   # doctest: +SKIP
 >>> for seed in (0, 1, 2):   # doctest: +SKIP
-...     restart(model, starts[seed])
+...     restart(model, starts[seed], seed=seed)   # weights, optimiser, dropout/augmentation draws
 ...     keras.utils.set_random_seed(seed)   # the batch order
 ...     model.fit(x, y, epochs=3, verbose=0)
+
+Random layers (``Dropout``, ``RandomFlip`` and the other augmentation layers) draw from a
+``keras.random.SeedGenerator`` of their own, seeded when the layer is made. Its state is not
+among ``model.weights`` and ``keras.utils.set_random_seed`` does not reset it, so without
+``seed=`` a second run continues the first run's draws. :func:`reseed_random_layers` (what
+``restart(..., seed=...)`` calls) sets every such state from one seed.
 
 Keras is imported inside the functions, so importing this module does not start TensorFlow.
 """
@@ -22,7 +28,7 @@ import numpy as np
 
 from course_utils._validation import check_int
 
-__all__ = ["initial_weights", "restart"]
+__all__ = ["initial_weights", "reseed_random_layers", "restart"]
 
 
 def initial_weights(build, seeds) -> dict[int, list[np.ndarray]]:
@@ -63,12 +69,52 @@ def initial_weights(build, seeds) -> dict[int, list[np.ndarray]]:
     return weights
 
 
-def restart(model, weights) -> None:
+def _seed_states(model) -> list:
+    """The state variables of every ``SeedGenerator`` of ``model``'s layers, nested ones included."""
+    return [v for v in model.variables if v.name == "seed_generator_state"]
+
+
+def reseed_random_layers(model, seed) -> int:
+    """Set the random draws of every dropout and augmentation layer of ``model`` from ``seed``.
+
+    Each such layer holds a ``keras.random.SeedGenerator`` whose state (a variable
+    ``[seed, counter]``, among ``model.variables`` but not ``model.weights``) advances with every
+    draw. This gives generator ``i`` the seed ``seed * 1009 + i`` (wrapped into int32 range) and
+    counter 0, so two runs reseeded with the same seed draw the same masks and transformations
+    and different seeds draw different ones. Layers shared by several models are reseeded too.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model.
+    seed : int
+        0 to 2**32 - 1.
+
+    Returns
+    -------
+    int
+        How many seed generators were set (0 for a model without random layers).
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    states = _seed_states(model)
+    for index, state in enumerate(states):
+        value = (seed * 1009 + index) % (2**31 - 1)
+        state.assign(np.array([value, 0], dtype=state.dtype))
+    return len(states)
+
+
+def restart(model, weights, seed=None) -> None:
     """Put a compiled model back to the start: these weights, and a fresh optimiser state.
 
     The optimiser's step counter and its slots (Adam's moments, momentum) are set to zero, so a
     learning-rate schedule starts again too; its learning rate is kept. The model is not traced
-    again, which is the point.
+    again, which is the point. With ``seed``, the dropout and augmentation layers are reseeded
+    too (:func:`reseed_random_layers`), so a run repeats exactly, draw for draw; without it
+    they continue from where the last run left them.
 
     Parameters
     ----------
@@ -77,6 +123,8 @@ def restart(model, weights) -> None:
     weights : list of ndarray
         As returned by ``model.get_weights()`` (or by :func:`initial_weights`) for a model of
         the same architecture.
+    seed : int, optional
+        Reseed the model's random layers with it (see :func:`reseed_random_layers`).
     """
     import keras
 
@@ -96,7 +144,11 @@ def restart(model, weights) -> None:
             f"{expected[:3]}..., got {len(given)} of shapes {given[:3]}...; pass the weights of a "
             "model with the same architecture."
         )
+    if seed is not None:
+        seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
     model.set_weights(weights)
+    if seed is not None:
+        reseed_random_layers(model, seed)
     for variable in model.optimizer.variables:
         if variable.name != "learning_rate":  # the step counter and the slots
             variable.assign(keras.ops.zeros_like(variable))

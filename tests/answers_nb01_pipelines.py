@@ -70,7 +70,7 @@ NAMED_MISTAKES = [
     ("nb01", 7, _pipelines(train_steps=("cache", "batch", "shuffle", "augment", "prefetch")),
      "which shuffles whole batches"),
     ("nb01", 7, _pipelines(train_steps=("shuffle", "batch", "augment", "prefetch")), "has no cache()"),
-    ("nb01", 7, _pipelines(train_steps=("cache", "shuffle", "batch", "augment")), "does not end with prefetch"),
+    ("nb01", 7, _pipelines(train_steps=("cache", "shuffle", "batch", "augment")), "no prefetch(tf.data.AUTOTUNE) after batch()"),
     ("nb01", 7, _pipelines(swap=True), "the wrong way round"),
 ]  # fmt: skip
 
@@ -91,7 +91,16 @@ def _parallel_map(train_ds, val_ds, augment, batch_size):
     return [train, val_ds.batch(batch_size)]
 
 
-OTHER_RIGHT_ANSWERS += [("nb01", 7, _parallel_map)]
+def _prefetch_with_options(train_ds, val_ds, augment, batch_size):
+    tf = _tf()
+    options = tf.data.Options()
+    options.deterministic = False
+    train = (train_ds.cache().shuffle(1000).batch(batch_size).map(lambda x, y: (augment(x), y))
+             .prefetch(tf.data.AUTOTUNE).with_options(options))  # fmt: skip
+    return train, val_ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+OTHER_RIGHT_ANSWERS += [("nb01", 7, _parallel_map), ("nb01", 7, _prefetch_with_options)]
 
 OWN_WRONG_ANSWERS = [
     ("nb01", 7, _pipelines(train_steps=("cache", "shuffle", "batch", "augment", "prefetch", "repeat")), "repeats forever"),
@@ -102,6 +111,8 @@ OWN_WRONG_ANSWERS = [
      "cache() after the augmentation stores one set"),
     ("nb01", 7, _pipelines(val_steps=("shuffle", "batch", "augment", "prefetch")), "the validation images are augmented"),
     ("nb01", 7, _pipelines(reshuffle=False), "reshuffle_each_iteration=False"),
+    ("nb01", 7, _pipelines(train_steps=("cache", "shuffle", "prefetch", "batch", "augment")),
+     "no prefetch(tf.data.AUTOTUNE) after batch()"),
     ("nb01", 7, lambda train_ds, val_ds, augment, batch_size: train_ds.batch(batch_size), "return two tf.data.Dataset"),
 ]  # fmt: skip
 
@@ -120,7 +131,7 @@ def _stopper(**settings):
 
 
 NAMED_MISTAKES += [
-    ("nb01", 8, _stopper(monitor="loss"), "monitors the training loss"),
+    ("nb01", 8, _stopper(monitor="loss"), "it monitors a training metric ('loss')"),
     ("nb01", 8, _stopper(monitor="val_accuracy"), "the task asks for the validation loss"),
     ("nb01", 8, _stopper(restore_best_weights=False), "keeps the weights of the last epoch"),
     ("nb01", 8, _stopper(patience=1), "patience=1: it waits"),
@@ -136,6 +147,6 @@ OTHER_RIGHT_ANSWERS += [
 OWN_WRONG_ANSWERS += [
     ("nb01", 8, _stopper(patience=10), "patience=10"),
     ("nb01", 8, lambda: __import__("keras").callbacks.EarlyStopping, "returned the class"),
-    ("nb01", 8, lambda: __import__("keras").callbacks.ReduceLROnPlateau(patience=3), "return a keras.callbacks.EarlyStopping"),
-    ("nb01", 8, _stopper(monitor="accuracy"), "monitors the training loss"),
+    ("nb01", 8, lambda: __import__("keras").callbacks.ReduceLROnPlateau(patience=3), "return a keras.callbacks.EarlyStopping(...) object, as the task asks"),
+    ("nb01", 8, _stopper(monitor="accuracy"), "it monitors a training metric ('accuracy')"),
 ]  # fmt: skip

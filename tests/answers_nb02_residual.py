@@ -129,7 +129,7 @@ def _projection_from_filters(in_channels, filters, stride, use_bias):
 
 NAMED_MISTAKES = [
     ("nb02", 10, _projection_from_filters, "not filters * filters"),
-    ("nb02", 10, _projects_only_for_stride, "more output channels than input channels also need the projection"),
+    ("nb02", 10, _projects_only_for_stride, "a different number of channels (more or fewer)"),
     ("nb02", 10, _projection_without_bias, "the projection is a convolution like the other two"),
     ("nb02", 10, _one_norm_per_block, "not one for the whole block"),
     ("nb02", 10, _never_projects, "Add needs a 1x1 projection shortcut"),
@@ -193,7 +193,7 @@ OTHER_RIGHT_ANSWERS = [
 OWN_WRONG_ANSWERS = [
     # the projection only when the stride changes the size
     ("nb02", 10, lambda c, f, s, b: _layer_list(c, f, s, b) - (c * f + b * f + 4 * f) * (s == 1 and c != f),
-     "more output channels than input channels also need the projection"),
+     "a different number of channels (more or fewer)"),
     # trainable parameters only, with the biases right
     ("nb02", 10, lambda c, f, s, b: _layer_list(c, f, s, b) - 2 * f * (2 + (s != 1 or c != f)),
      "4 numbers per channel of a BatchNormalization layer"),

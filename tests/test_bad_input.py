@@ -69,6 +69,7 @@ def _close_figures():
 # (function, valid keyword arguments): each argument is replaced by junk in turn.
 ARITHMETIC_CALLS = [
     (arithmetic.conv_output_size, {"input_size": 32, "kernel_size": 3, "stride": 1, "dilation": 1}),
+    (arithmetic.window_output_size, {"input_size": 32, "kernel_size": 3, "stride": 2, "dilation": 2}),
     (arithmetic.pool_output_size, {"input_size": 32, "pool_size": 2, "strides": 2}),
     (arithmetic.conv2d_params, {"kernel_size": 3, "in_channels": 3, "filters": 8}),
     (arithmetic.depthwise_conv2d_params, {"kernel_size": 3, "in_channels": 3, "depth_multiplier": 1}),

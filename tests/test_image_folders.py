@@ -116,28 +116,39 @@ def test_a_bad_directory_or_prefix_is_refused(tmp_path):
         write_class_folders(np.zeros((1, 4, 4)), [0], ("a",), 42)
     with pytest.raises(ValueError, match="prefix"):
         write_class_folders(np.zeros((1, 4, 4)), [0], ("a",), tmp_path / "out", prefix="a/b")
+    with pytest.raises(TypeError, match="prefix must be a string"):
+        write_class_folders(np.zeros((1, 4, 4)), [0], ("a",), tmp_path / "out", prefix=7)
+    assert not (tmp_path / "out").exists()
 
 
-def test_throughput_counts_every_image_of_batched_and_single_datasets():
+def test_throughput_counts_every_image_of_batched_and_single_datasets(monkeypatch):
+    import types
+
     import tensorflow as tf
 
+    from course_utils import image_folders
+
+    ticks = iter(np.arange(0.0, 100.0, 0.5))  # every reading of the clock is 0.5 s after the last
+    monkeypatch.setattr(image_folders, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
     images = np.zeros((10, 4, 4, 3), dtype="float32")
     labels = np.arange(10)
     single = tf.data.Dataset.from_tensor_slices((images, labels))
-    for dataset in (single, single.batch(3)):
-        rates = epoch_throughput(dataset, epochs=2)
-        assert rates.shape == (2,) and np.all(rates > 0)
-    # images alone, batched: the batch's first axis is counted
-    assert epoch_throughput(tf.data.Dataset.from_tensor_slices(images).batch(4), epochs=1).shape == (1,)
+    for dataset, expected in ((single, 10), (single.batch(3), 10), (single.batch(4, drop_remainder=True), 8)):
+        np.testing.assert_array_equal(epoch_throughput(dataset, epochs=2), [expected / 0.5] * 2)
+    # images alone, batched; grey images with their channel axis
+    np.testing.assert_array_equal(epoch_throughput(tf.data.Dataset.from_tensor_slices(images).batch(4), epochs=1), [20])
+    grey = tf.data.Dataset.from_tensor_slices(np.zeros((6, 5, 5, 1), "float32")).batch(4)
+    np.testing.assert_array_equal(epoch_throughput(grey, epochs=1), [12])
 
 
 def test_a_slow_pipeline_measures_slower_than_a_fast_one():
     import tensorflow as tf
 
     def slow(x):
-        return tf.py_function(lambda v: (__import__("time").sleep(0.01), v)[1], [x], tf.float32)
+        waited = tf.py_function(lambda v: (__import__("time").sleep(0.01), v)[1], [x], tf.float32)
+        return tf.ensure_shape(waited, x.shape)
 
-    base = tf.data.Dataset.from_tensor_slices(np.zeros((20, 2), dtype="float32"))
+    base = tf.data.Dataset.from_tensor_slices(np.zeros((20, 2, 2, 1), dtype="float32"))
     slow_rate = epoch_throughput(base.map(slow), epochs=1)[0]
     fast_rate = epoch_throughput(base, epochs=1)[0]
     assert slow_rate < 150 < fast_rate  # 20 images at 10 ms each: at most 100 per second
@@ -155,3 +166,11 @@ def test_throughput_refuses_what_it_cannot_measure():
         epoch_throughput(dataset, epochs=0)
     with pytest.raises(TypeError, match="whole number"):
         epoch_throughput(dataset, epochs=2.5)
+    grey_batch = tf.data.Dataset.from_tensor_slices(np.zeros((8, 5, 5), dtype="float32")).batch(4)
+    with pytest.raises(ValueError, match=r"\(batch, height, width, channels\).*shape \(None, 5, 5\).*channel axis"):
+        epoch_throughput(grey_batch)  # (N, H, W) would count as one image per batch
+    with pytest.raises(ValueError, match=r"shape \(5, 5\)"):
+        epoch_throughput(grey_batch.unbatch())
+    as_dicts = tf.data.Dataset.from_tensor_slices({"image": np.zeros((4, 2, 2, 1)), "label": np.zeros(4)})
+    with pytest.raises(TypeError, match="map it to a tuple first"):
+        epoch_throughput(as_dicts)

@@ -113,6 +113,10 @@ def test_dots_add_ink_and_bad_arguments_are_refused():
     clean = draw_slope_image(45.0, None, 32)
     dotted = draw_slope_image(45.0, [[-8.0, 8.0], [8.0, -8.0]], 32)
     assert (dotted < clean).sum() > 0
+    with pytest.raises(ValueError, match=r"dot_xy must have shape \(n, 2\).*got shape \(4,\)"):
+        draw_slope_image(45.0, [-8.0, 8.0, 8.0, -8.0], 32)
+    with pytest.raises(ValueError, match="dot_xy must hold finite coordinates"):
+        draw_slope_image(45.0, [[np.nan, 8.0]], 32)
     with pytest.raises(ValueError, match="image_size must be at least"):
         make_slope_images(2, image_size=4)
     with pytest.raises(ValueError, match="count must be at least 1"):
@@ -448,4 +452,23 @@ def test_write_question_png_refuses_bad_input(tmp_path):
         slope_data.write_question_png(tmp_path / "a.png", "ten")
     with pytest.raises(TypeError, match="path must be a file path"):
         slope_data.write_question_png(3, 10.0)
+    xs, ys = np.array([1.0, -2.0, 3.0]), np.array([4.0, 5.0, -6.0])
+    bad_dots = [
+        (xs, ValueError, r"shape \(n, 2\).*np\.column_stack\(\[xs, ys\]\); got shape \(3,\)"),
+        (np.stack([xs, ys]), ValueError, r"got shape \(2, 3\)"),  # (2, n), not (n, 2)
+        (np.zeros((2, 3)), ValueError, r"got shape \(2, 3\)"),
+        (np.zeros((1, 2, 2)), ValueError, r"got shape \(1, 2, 2\)"),
+        (np.float64(3.0), ValueError, r"got shape \(\)"),
+        ([[1.0, 2.0], [np.nan, 0.0]], ValueError, r"finite.*row 1 is \(nan, 0\.0\)"),
+        ([[np.inf, 2.0]], ValueError, r"finite.*row 0 is \(inf, 2\.0\).*1 of 1 rows"),
+        ([["a", "b"]], TypeError, r"dot_xy must be an array of numbers of shape \(n, 2\)"),
+        ([[1.0, 2.0], [3.0]], TypeError, r"np\.column_stack"),  # ragged rows
+    ]
+    for dots, error, message in bad_dots:
+        with pytest.raises(error, match=message):
+            slope_data.write_question_png(tmp_path / "a.png", 10.0, dots)
     assert not list(tmp_path.iterdir())
+    # the fix the message names works, and so does an empty set of dots
+    slope_data.write_question_png(tmp_path / "a.png", 10.0, np.column_stack([xs, ys]))
+    slope_data.write_question_png(tmp_path / "b.png", 10.0, np.zeros((0, 2)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]

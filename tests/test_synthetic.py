@@ -136,3 +136,14 @@ def test_masks_mark_exactly_the_pixels_each_shape_covers():
 def test_masks_do_not_depend_on_the_noise():
     noisy, clean = make_shapes(10, seed=8, noise=0.1), make_shapes(10, seed=8, noise=0.0)
     np.testing.assert_array_equal(noisy.masks, clean.masks)
+
+
+def test_shape_set_requires_its_masks():
+    import dataclasses
+
+    from course_utils.synthetic import ShapeSet
+
+    fields = dataclasses.fields(ShapeSet)
+    masks = next(f for f in fields if f.name == "masks")
+    assert masks.default is dataclasses.MISSING, "masks must be a required field"
+    assert [f.name for f in fields][-2:] == ["masks", "class_names"]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_utils.training import initial_weights, restart
+from course_utils.training import initial_weights, reseed_random_layers, restart
 
 keras = pytest.importorskip("keras")
 
@@ -50,6 +50,62 @@ def test_restart_keeps_a_constant_learning_rate():
     model.fit(*_data(), epochs=1, verbose=0)
     restart(model, model.get_weights())
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.05)
+
+
+def _random_build():
+    augment = keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomTranslation(0.3, 0.3)])
+    return keras.Sequential(
+        [keras.Input(shape=(6, 6, 1)), augment, keras.layers.Flatten(), keras.layers.Dropout(0.5), keras.layers.Dense(1)]
+    )
+
+
+def _random_run(model, start, seed):
+    """Draws of the random layers, then a short training run; (draws, trained weights)."""
+    restart(model, start, seed=seed)
+    x = np.arange(8 * 36, dtype="float32").reshape(8, 6, 6, 1)
+    draws = [keras.ops.convert_to_numpy(model.layers[0](x, training=True)) for _ in range(2)]
+    dropped = keras.ops.convert_to_numpy(model.layers[2](np.ones((8, 36), "float32"), training=True))
+    keras.utils.set_random_seed(seed)
+    model.fit(x, x.sum(axis=(1, 2)), epochs=2, batch_size=4, verbose=0)
+    return [*draws, dropped], model.get_weights()
+
+
+def test_set_random_seed_alone_does_not_repeat_the_draws_of_random_layers():
+    model = _random_build()
+    x = np.ones((4, 6, 6, 1), "float32") * np.arange(6, dtype="float32")[:, None]
+    keras.utils.set_random_seed(0)
+    first = keras.ops.convert_to_numpy(model.layers[0](x, training=True))
+    keras.utils.set_random_seed(0)
+    second = keras.ops.convert_to_numpy(model.layers[0](x, training=True))
+    assert not np.array_equal(first, second)  # the layer's own generator moved on
+
+
+def test_restart_with_a_seed_repeats_augmentation_and_dropout_draw_for_draw():
+    model = _random_build()
+    model.compile(optimizer="adam", loss="mse")
+    start = model.get_weights()
+    draws_a, weights_a = _random_run(model, start, seed=3)
+    draws_b, weights_b = _random_run(model, start, seed=3)  # the same seed after another run
+    draws_c, _ = _random_run(model, start, seed=4)
+    for a, b in zip(draws_a + weights_a, draws_b + weights_b, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert all(not np.array_equal(a, c) for a, c in zip(draws_a, draws_c, strict=True))
+    assert not np.array_equal(draws_a[0], draws_a[1])  # draws still differ from call to call
+
+
+def test_reseed_sets_every_generator_of_nested_layers_and_refuses_bad_input():
+    model = _random_build()
+    assert reseed_random_layers(model, 7) == 3  # flip, translation, dropout
+    states = [keras.ops.convert_to_numpy(v) for v in model.variables if v.name == "seed_generator_state"]
+    assert len({int(s[0]) for s in states}) == 3 and all(int(s[1]) == 0 for s in states)
+    assert reseed_random_layers(_build(), 7) == 0
+    with pytest.raises(TypeError, match="model must be a keras.Model"):
+        reseed_random_layers("model", 0)
+    with pytest.raises(ValueError, match="seed must be at least 0"):
+        reseed_random_layers(model, -1)
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(TypeError, match="seed must be a whole number"):
+        restart(model, model.get_weights(), seed=0.5)
 
 
 @pytest.mark.parametrize(

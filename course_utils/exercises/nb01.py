@@ -614,7 +614,12 @@ def _pipeline_data():
 
 
 def _chain(dataset) -> list[str]:
-    """The dataset's steps from the source to the end, e.g. ['TensorSlice', 'Cache', 'Shuffle', ...]."""
+    """The dataset's steps from the source to the end, e.g. ['TensorSlice', 'Cache', 'Shuffle', ...].
+
+    Read from tf.data's Python classes (their ``_input_dataset``), so only the steps the checks
+    need are looked for (Cache, Shuffle, Batch, Prefetch), each anywhere in the chain; steps
+    such as ``with_options`` or ``map`` after a prefetch are allowed.
+    """
     names = []
     while dataset is not None and len(names) < 50:
         names.append(type(dataset).__name__.strip("_").removesuffix("Dataset").replace("Parallel", ""))
@@ -691,8 +696,8 @@ _PIPE_EXPLAIN = {
         "Cache it first, before the random steps."
     ),
     "no_prefetch": (
-        "the training pipeline does not end with prefetch(tf.data.AUTOTUNE), so the model waits "
-        "while the next batch is prepared."
+        "the training pipeline has no prefetch(tf.data.AUTOTUNE) after batch(), so the model "
+        "waits while the next batch is prepared."
     ),
 }
 
@@ -774,11 +779,12 @@ def _check_pipelines(answer) -> str:
         raise explain("shuffle_after_batch", "every epoch's batches hold the same groups of images.")
     if "Cache" not in steps:
         raise explain("no_cache", f"the training pipeline's steps are {steps}.")
-    if steps[-1] != "Prefetch":
+    batch_at = max((i for i, step in enumerate(steps) if step.startswith("Batch")), default=-1)
+    if "Prefetch" not in steps[batch_at + 1 :]:
         raise explain("no_prefetch", f"the training pipeline's steps are {steps}.")
     return (
         "Validation: fixed order, images as they are. Training: cached, shuffled image by image "
-        "and augmented afresh every epoch, prefetched."
+        "and augmented afresh every epoch, prefetched after batching."
     )
 
 
@@ -861,13 +867,13 @@ def _check_early_stopping(answer) -> str:
     if not isinstance(callback, keras.callbacks.EarlyStopping):
         raise IncorrectAnswer(
             f"{call} returned {short_repr(callback)} ({type(callback).__name__}); return a "
-            "keras.callbacks.EarlyStopping(...) object."
+            "keras.callbacks.EarlyStopping(...) object, as the task asks."
         )
     monitor, mode = callback.monitor, callback.mode
     if not monitor.startswith("val_"):
         raise IncorrectAnswer(
-            f"{call}: the callback monitors {monitor!r}, a training metric.\nLikely mistake: it "
-            "monitors the training loss, which keeps falling while the model overfits, so it never "
+            f"{call}: the callback monitors {monitor!r}.\nLikely mistake: it monitors a training "
+            f"metric ({monitor!r}), which keeps improving while the model overfits, so it never "
             "stops; monitor 'val_loss', the validation loss."
         )
     if monitor != "val_loss":

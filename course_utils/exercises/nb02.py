@@ -693,8 +693,8 @@ _RESIDUAL_MISTAKES = [
      "a stride changes the height and width as well: with stride 2 the shortcut is a 1x1 projection "
      "with stride 2 even when the channel counts match."),
     (lambda c, f, s, b: _residual_count(c, f, s, b, project=lambda c, f, s: s != 1),
-     "more output channels than input channels also need the projection: Add cannot sum tensors "
-     "with different channel counts."),
+     "an output with a different number of channels (more or fewer) than the input also needs "
+     "the projection: Add cannot sum tensors with different channel counts."),
     (lambda c, f, s, b: _residual_count(c, f, s, b, project=lambda c, f, s: True),
      "when the input already has the output's shape (stride 1, as many channels in as out) the "
      "shortcut is the identity, which is not a layer and has no weights."),
