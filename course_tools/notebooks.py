@@ -32,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         for path in chosen:
             print(f"executing {path.relative_to(layout.root)} ...", flush=True)
             print(f"  done in {execute_solution(path):.1f} s", flush=True)
-    changed = write_student_notebooks(layout, force=getattr(args, "force", False))
+    # after `execute 03`, only 03's student notebook is regenerated
+    names = args.names if args.command == "execute" else ()
+    changed = write_student_notebooks(layout, force=getattr(args, "force", False), names=names)
     for path in changed:
         print(f"wrote {path.relative_to(layout.root)}")
     if not changed:

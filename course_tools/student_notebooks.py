@@ -177,11 +177,16 @@ def _is_untouched_student_notebook(path: Path) -> bool:
     )
 
 
-def write_student_notebooks(layout: CourseLayout = REPOSITORY, *, force: bool = False) -> list[Path]:
-    """Regenerate every student notebook; return the files that changed.
+def write_student_notebooks(
+    layout: CourseLayout = REPOSITORY, *, force: bool = False, names=()
+) -> list[Path]:
+    """Regenerate the student notebooks; return the files that changed.
 
-    A student notebook that has outputs has been run by someone, maybe with their answers in
-    it: it is only overwritten with ``force=True``, so a learner's work is never lost silently.
+    ``names`` (numbers or stems, as for :meth:`CourseLayout.select`) limits it to those
+    notebooks, so re-executing one solution leaves the others' student versions alone; all are
+    regenerated when it is empty. A student notebook that has outputs has been run by someone,
+    maybe with their answers in it: it is only overwritten with ``force=True``, so a learner's
+    work is never lost silently.
     """
     if not isinstance(layout, CourseLayout):
         raise TypeError(
@@ -189,7 +194,7 @@ def write_student_notebooks(layout: CourseLayout = REPOSITORY, *, force: bool = 
             "CourseLayout(Path('my-course'))."
         )
     solutions_dir, notebooks_dir = layout.solutions, layout.notebooks
-    sources = layout.solution_notebooks()
+    sources = layout.select(names) if names else layout.solution_notebooks()
     if not sources:
         raise FileNotFoundError(
             f"no notebooks found in {solutions_dir}. Run the command from the course folder, "

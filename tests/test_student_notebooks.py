@@ -123,3 +123,16 @@ def test_write_student_notebooks_names_an_empty_solutions_folder(tmp_path):
     (tmp_path / "solutions").mkdir()
     with pytest.raises(FileNotFoundError, match="no notebooks found"):
         write_student_notebooks(CourseLayout(tmp_path))
+
+
+def test_write_student_notebooks_can_regenerate_only_the_named_notebooks(tmp_path):
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    for name in ("01_demo.ipynb", "02_other.ipynb"):
+        nbformat.write(_solution_notebook(), solutions / name)
+    layout = CourseLayout(tmp_path)
+    assert [p.name for p in write_student_notebooks(layout, names=["02"])] == ["02_other.ipynb"]
+    assert not (tmp_path / "notebooks" / "01_demo.ipynb").exists()
+    assert [p.name for p in write_student_notebooks(layout)] == ["01_demo.ipynb"]
+    with pytest.raises(ValueError, match="no single solution notebook matches '03'"):
+        write_student_notebooks(layout, names=["03"])
