@@ -605,6 +605,17 @@ def main(argv: list[str] | None = None) -> None:
         description="Arguments go to `python -m course_tools.nbgrader_export`; see its --help.",
     )
     p_nbgrader.add_argument("export_args", nargs=argparse.REMAINDER, help="notebooks and --out")
+    p_release = sub.add_parser(
+        "release",
+        help="set up, then write a classroom release: the student notebooks without solutions",
+        description="Runs `python -m course_tools.classroom`: the student notebooks and a "
+        "course_utils without checks or solutions, for learners to receive.",
+    )
+    p_release.add_argument("--out", required=True, help="a new or empty folder")
+    p_release.add_argument(
+        "--solutions-available", required=True, metavar="TEXT",
+        help="when learners get the solutions, e.g. 'after the deadline, 15 December'",
+    )  # fmt: skip
     p_bench = sub.add_parser("benchmark", help="set up, then measure the course on this machine")
     p_bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="benchmark options")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -652,6 +663,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "nbgrader-export":
         setup()
         exec_in_venv(["-m", "course_tools.nbgrader_export", "--base", os.getcwd(), *args.tool_args])
+    elif args.command == "release":
+        setup()
+        # Relative paths are the caller's: exec_in_venv changes to the course folder.
+        exec_in_venv(["-m", "course_tools.classroom", "--base", os.getcwd(), f"--out={args.out}",
+                      f"--solutions-available={args.solutions_available}"])  # fmt: skip
     elif args.command == "benchmark":
         setup()
         exec_in_venv([str(ROOT / "benchmarks" / "run_benchmarks.py"), *args.tool_args])

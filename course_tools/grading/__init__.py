@@ -8,7 +8,7 @@ one :class:`.settings.GradingSettings`.
 Command line (also ``python3 course.py grade``)::
 
     python -m course_tools.grading SUBMISSION.ipynb [...] [--out grades] [--release PATH]
-        [--time-limit 300] [--memory-limit-gb 8]
+        [--time-limit 300] [--memory-limit-gb 8] [--tree-memory-limit-gb 4] [--trusted]
 
 For each submission the grader
 
@@ -17,36 +17,28 @@ For each submission the grader
 2. compares it with the release: the check line of every exercise cell and every other code
    cell must be unchanged (whitespace and ``checks.exercise_N.hint()`` / ``.solution()`` lines
    do not count); differences are flagged per exercise and per notebook;
-3. copies it into a fresh temporary folder and executes it there, top to bottom, in a fresh
-   ``python3`` kernel of the grader's own environment (the submission's kernelspec is ignored),
-   continuing after errors, within a time limit for the whole notebook;
-4. right after each exercise cell runs, evaluates the learner's function in the kernel with the
-   exercise's own ``Exercise.evaluate`` (so an edited or deleted check line does not hide the
-   answer), and records passed / failed (with the check's message) / not attempted;
+3. runs it, cell by cell, in a sandbox (:mod:`.sandbox`: bubblewrap, an unprivileged user, no
+   network, a read-only view of only the Python installation and the classroom release's
+   ``course_utils``, which holds no checks and no solutions; a private, size-capped ``/tmp``;
+   limits on time, memory of the whole process tree, processes and file size), continuing
+   after errors;
+4. right after each exercise cell runs, checks the exercise *here, in the grader*, with the
+   course's own check: the check calls the learner's function through a narrow interface
+   (:mod:`.wire`) whose arguments and results cross the boundary as data and are validated on
+   arrival; the notebook's own check line, and anything it printed, patched or defined
+   besides the function, play no part;
 5. writes ``grades.csv`` (one row per student and exercise) and ``grades.md`` (a summary table
-   and the details) into ``--out``.
+   and the details) into ``--out``, after each learner.
 
-The kernel is confined (see ``_kernel_wrapper.py``): its working folder and ``HOME`` are the
-temporary folder; it gets a minimal environment (no secrets of the grader's shell); its address
-space is limited (``RLIMIT_AS``), as is the size of files it writes; on Linux it runs in an
-empty network namespace, with every file system read-only except its folder, and in its own
-PID namespace, when the system allows it (as root, or through unprivileged user namespaces);
-as root the kernel has no capabilities, or runs as ``nobody`` where that user can run this
-Python. So it cannot change or delete anything outside its folder, reach the network, or
-signal other processes. A submission
-that loops, exhausts memory, kills its kernel or breaks a cell costs only its own grade: the
-reason is recorded and the grader goes on with the next one. The temporary folder is removed.
-
-This is protection against accidents and careless code, not a security boundary against a
-determined attacker (the kernel can still read world-readable files, such as solutions/ if
-the grading machine has them: grade on a machine or account without them).
+Where bubblewrap is missing, the grader refuses to grade unless told ``--trusted``. What the
+sandbox guards against, and what it does not, is in the README's grading section.
 """
 
 from course_tools.grading.execution import grade_notebook
 from course_tools.grading.release import compare_with_release, find_release, student_name
 from course_tools.grading.reports import write_reports
 from course_tools.grading.results import ExerciseGrade, NotebookGrade
-from course_tools.grading.sandbox import WRAPPER, sandbox_capabilities
+from course_tools.grading.sandbox import Sandbox, sandbox_capabilities
 from course_tools.grading.settings import GradingSettings
 
 __all__ = [
@@ -57,7 +49,7 @@ __all__ = [
     "write_reports",
     "ExerciseGrade",
     "NotebookGrade",
-    "WRAPPER",
+    "Sandbox",
     "sandbox_capabilities",
     "GradingSettings",
 ]

@@ -1,13 +1,16 @@
-"""Run one submission in the confined kernel and evaluate each exercise right after its cell."""
+"""Run one submission in the sandbox; check each exercise in the grader, right after its cell.
+
+The learner's notebook runs in the sandbox (:mod:`.sandbox`), cell by cell. Right after an
+exercise cell, the exercise's check runs here, in the grader's own process, with the course's
+own checks (never the copy the learner's notebook imported): it calls the learner's function
+through :class:`NotebookFunction`, which sends the arguments into the sandbox as data and
+rebuilds the result from data (:mod:`.wire`). Nothing the notebook patches, defines or prints
+can change how a check decides.
+"""
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import re
-import secrets
-import shutil
+import inspect
 import tempfile
 import time
 from dataclasses import dataclass
@@ -35,50 +38,17 @@ from course_tools.grading.results import (
     NotebookGrade,
 )
 from course_tools.grading.roster import printable
+from course_tools.grading import wire
 from course_tools.grading.sandbox import (
-    base_env,
+    BWRAP_MISSING,
+    Sandbox,
+    SandboxStopped,
     describe_sandbox,
-    kernel_manager_class,
-    kill_tree,
     sandbox_capabilities,
 )
 from course_tools.grading.settings import GradingSettings
 
 __all__ = ["grade_notebook"]
-
-
-def _evaluation_code(module_name: str, number: int, answer_name: str, marker: str) -> str:
-    return f"""def _course_grader_():
-    import importlib, json
-    try:
-        exercise = importlib.import_module({module_name!r}).exercise_{number}
-        result = exercise.evaluate(get_ipython().user_ns.get({answer_name!r}))
-        found = {{"status": result.status.value, "message": result.message}}
-    except BaseException as err:
-        found = {{"status": "incorrect", "message": f"checking raised {{type(err).__name__}}: {{err}}"}}
-    print({marker!r} + json.dumps(found))
-_course_grader_()
-del _course_grader_"""
-
-
-def _outputs_text(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
-
-
-def _error_of(cell):
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            return output.ename, output.evalue
-    return None
-
-
-def _parse_printed_outcome(cell, number: int):
-    """Fallback: the outcome the exercise cell printed (used if the evaluation left no trace)."""
-    text = _outputs_text(cell)
-    match = re.search(rf"^(Exercise {number} \(.*?\): (correct|not attempted).*)$", text, re.M)
-    if match:
-        return (PASSED if match.group(2) == "correct" else NOT_ATTEMPTED), match.group(1)
-    return None
 
 
 @dataclass
@@ -88,8 +58,7 @@ class _Run:
     notebook: nbformat.NotebookNode
     submission: Path
     grade: NotebookGrade
-    module_name: str | None
-    answer_names: dict[int, str]
+    exercises: dict  # number -> the course's own Exercise
     settings: GradingSettings
     capabilities: dict
     current: int | None = None  # the cell running now, for the reports
@@ -106,6 +75,8 @@ def grade_notebook(
     settings: GradingSettings | None = None,
     student: str | None = None,
     capabilities: dict | None = None,
+    learner_package=None,
+    trusted: bool = False,
 ) -> NotebookGrade:
     """Grade one submitted notebook; never raises for anything the submission does.
 
@@ -122,6 +93,16 @@ def grade_notebook(
     capabilities : dict, optional
         What :func:`~course_tools.grading.sandbox.sandbox_capabilities` found (probed when
         omitted; pass it to grade many submissions with one probe).
+    learner_package : path-like, optional
+        The ``course_utils`` the learner's notebook imports: the classroom release's, without
+        checks or solutions (made for this call when omitted; pass one to grade many).
+    trusted : bool
+        Grade without a sandbox where none can be made. Only for work you trust.
+
+    Raises
+    ------
+    RuntimeError
+        If no sandbox can be made here and ``trusted`` is False.
     """
     settings = GradingSettings() if settings is None else settings
     if not isinstance(settings, GradingSettings):
@@ -146,7 +127,8 @@ def grade_notebook(
     )
     by_number = {e.number: e for e in grade.exercises}
     capabilities = sandbox_capabilities() if capabilities is None else capabilities
-    grade.sandbox = describe_sandbox(capabilities, settings.memory_bytes)
+    if capabilities["mode"] == "none" and not trusted:
+        raise RuntimeError(capabilities.get("reason") or BWRAP_MISSING)
 
     try:
         notebook = nbformat.read(submission, as_version=4)
@@ -169,91 +151,50 @@ def grade_notebook(
         if number not in submitted:
             exercise.status, exercise.message = MISSING, "the exercise cell was deleted"
 
-    run = _Run(notebook, submission, grade, module.__name__ if module is not None else None,
-               answer_names, settings, capabilities)  # fmt: skip
+    run = _Run(notebook, submission, grade, {e.number: e for e in exercises}, settings, capabilities)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as folder:
-        _execute(run, Path(folder))
+    with tempfile.TemporaryDirectory(prefix="course-grade-package-") as folder:
+        if learner_package is None:
+            from course_tools.classroom import write_learner_package
+
+            learner_package = write_learner_package(Path(folder), solutions_available="later")
+            _readable_by_all(Path(folder))
+        _execute(run, Path(learner_package))
     grade.seconds = time.monotonic() - started
     return grade
 
 
-def _execute(run: _Run, root: Path) -> None:
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+def _readable_by_all(folder: Path) -> None:
+    """The sandbox's user (nobody) must read the learner package the grader wrote."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
-    grade, settings, capabilities = run.grade, run.settings, run.capabilities
-    work, home, runtime = root / "work", root / "home", root / "run"
-    for folder in (work, home, runtime, home / "tmp"):
-        folder.mkdir()
-    shutil.copyfile(run.submission, work / run.submission.name)
-    user = [o for o in capabilities["options"] if o.startswith("--user=")]
-    if user:
-        uid, gid = (int(x) for x in user[0].split("=")[1].split(":"))
-        for path in [root, *root.rglob("*")]:
-            os.chown(path, uid, gid)
-    env = base_env()
-    env.update(
-        HOME=str(home), TMPDIR=str(home / "tmp"), JUPYTER_RUNTIME_DIR=str(runtime),
-        JUPYTER_CONFIG_DIR=str(home / ".jupyter"), IPYTHONDIR=str(home / ".ipython"),
-        MPLCONFIGDIR=str(home / ".matplotlib"), XDG_CACHE_HOME=str(home / ".cache"),
-        PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE="1",
-    )  # fmt: skip
-    for cell in run.notebook.cells:  # a fresh run: no stored outputs, no tags that skip cells
-        cell.metadata.pop("tags", None)
+
+def _execute(run: _Run, learner_package: Path) -> None:
+    grade, settings = run.grade, run.settings
+    for cell in run.notebook.cells:  # a fresh run: stored outputs are not looked at
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-
-    km = kernel_manager_class()(
-        transport="tcp" if os.name == "nt" else "ipc",  # Unix sockets work without a network
-        connection_file=str(runtime / "kernel.json"),
-    )
-    km.wrapper_options = [
-        f"--memory-bytes={settings.memory_bytes}", f"--file-bytes={settings.file_bytes}",
-        *capabilities["options"], "--writable", str(root),
-    ]  # fmt: skip
-    client = NotebookClient(
-        run.notebook, km=km, kernel_name="python3", allow_errors=True,
-        shutdown_kernel="immediate", startup_timeout=max(10, int(settings.time_limit)),
-        resources={"metadata": {"path": str(work)}}, record_timing=False,
-    )  # fmt: skip
     deadline = time.monotonic() + settings.time_limit
-    log_path = root / "kernel.log"
-    kernel_pid = None
-    with open(log_path, "wb") as log:
+    with Sandbox(run.capabilities, settings, learner_package) as sandbox:
+        grade.sandbox = describe_sandbox(run.capabilities, settings, sandbox.tree_description)
         try:
-            with client.setup_kernel(env=env, stdout=log, stderr=log):
-                kernel_pid = km.provisioner.pid
-                try:
-                    grade.run = "completed"
-                    _run_cells(client, run, deadline)
-                finally:  # the kernel and everything it started, before the shutdown
-                    kill_tree(kernel_pid)
-        except CellTimeoutError:
-            grade.run = "timeout"
-            grade.run_detail = (
-                f"the time limit of {settings.time_limit:g} s ran out in cell {run.current}"
-            )
-        except DeadKernelError:
-            grade.run = "kernel died"
-            grade.run_detail = (
-                f"the kernel died in cell {run.current} (memory limit "
-                f"{settings.memory_gb:.1f} GiB, a crash, or the code ended the process)"
-            )
-        except Exception as err:  # e.g. the kernel did not start
-            grade.run = "kernel error"
-            grade.run_detail = f"{type(err).__name__}: {str(err)[:300]}"
-        finally:
-            if kernel_pid and hasattr(os, "killpg"):
-                try:  # anything that left the tree but not the kernel's process group
-                    os.killpg(kernel_pid, 9)
-                except OSError:
-                    pass
-    _finish(run, log_path)
+            sandbox.start(deadline)
+            grade.run = "completed"
+            _run_cells(sandbox, run, deadline)
+        except SandboxStopped as stop:
+            grade.run, grade.run_detail = stop.kind, _cell_detail(stop.detail, run.current)
+        except Exception as err:  # noqa: BLE001 - the grader's own failure costs this grade only
+            grade.run, grade.run_detail = "grader error", f"{type(err).__name__}: {str(err)[:300]}"
+    _finish(run)
 
 
-def _finish(run: _Run, log_path: Path) -> None:
-    """Say why exercises were not graded, and what the kernel log says about a crash."""
+def _cell_detail(detail: str, cell: int | None) -> str:
+    return f"{detail} (in cell {cell})" if cell is not None else detail
+
+
+def _finish(run: _Run) -> None:
+    """Say why exercises were not graded."""
     grade, by_number = run.grade, run.by_number
     exercise_at = {e.index: number for number, e in exercise_cells(run.notebook).items()}
     if run.current is not None and run.current in exercise_at:
@@ -263,71 +204,104 @@ def _finish(run: _Run, log_path: Path) -> None:
     for exercise in by_number.values():
         if exercise.status == NOT_RUN:
             exercise.message = f"not reached ({grade.run}: {grade.run_detail})"
-    if grade.run in ("kernel died", "kernel error"):
-        tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
-        if tail:
-            grade.run_detail += " | kernel log: " + " / ".join(tail)
-    for error in grade.cell_errors:
-        if "MemoryError" in error or "Unable to allocate" in error:
-            grade.run_detail = (grade.run_detail + " | memory limit hit").strip(" |")
 
 
-def _run_cells(client, run: _Run, deadline: float) -> None:
+def _run_cells(sandbox: Sandbox, run: _Run, deadline: float) -> None:
     by_number = run.by_number
     exercise_at = {e.index: number for number, e in exercise_cells(run.notebook).items()}
     for index, cell in enumerate(run.notebook.cells):
         if cell.cell_type != "code":
             continue
         run.current = index
-        _set_remaining(client, deadline)
-        client.execute_cell(cell, index)
+        reply, _ = sandbox.request({"op": "run_cell", "source": str(cell.source)}, deadline=deadline)
+        error = _cell_error(reply)
         number = exercise_at.get(index)
-        if number is None:
-            error = _error_of(cell)
+        if number is None or number not in by_number:
             if error:
-                run.grade.cell_errors.append(f"cell {index}: {error[0]}: {error[1][:200]}")
+                run.grade.cell_errors.append(printable(f"cell {index}: {error[0]}: {error[1][:200]}"))
             continue
-        if number not in by_number:
+        exercise = run.exercises.get(number)
+        if error and error[0] != "IncorrectAnswer":
+            by_number[number].status = FAILED
+            by_number[number].message = printable(f"the exercise cell raised {error[0]}: {error[1][:300]}")
             continue
-        evaluation = None
-        if run.module_name and number in run.answer_names:
-            marker = f"@@grade-{secrets.token_hex(8)}@@"
-            probe = nbformat.v4.new_code_cell(
-                _evaluation_code(run.module_name, number, run.answer_names[number], marker)
-            )
-            _set_remaining(client, deadline)
-            client.execute_cell(probe, index, store_history=False)
-            for line in _outputs_text(probe).splitlines():
-                if line.startswith(marker):
-                    evaluation = json.loads(line[len(marker) :])
-        _record_exercise(by_number[number], cell, evaluation)
+        if exercise is None:
+            by_number[number].status, by_number[number].message = FAILED, "this exercise has no check"
+            continue
+        answer = _answer(sandbox, exercise.answer_name, deadline)
+        result = exercise.evaluate(answer)  # the course's check, here: SandboxStopped passes through
+        by_number[number].status = STATUS_OF_CHECK.get(result.status.value, FAILED)
+        by_number[number].message = result.message
     run.current = None
 
 
-def _set_remaining(client, deadline: float) -> None:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        from nbclient.exceptions import CellTimeoutError
-
-        raise CellTimeoutError("time limit reached")
-    client.timeout = max(1, math.ceil(remaining))
+def _cell_error(reply: dict):
+    error = reply.get("error")
+    if reply.get("op") != "cell_done" or not (error is None or _is_pair_of_text(error)):
+        raise SandboxStopped("protocol error", "the notebook's process sent a malformed cell report")
+    return error
 
 
-def _record_exercise(exercise: ExerciseGrade, cell, evaluation: dict | None) -> None:
-    error = _error_of(cell)
-    if error and error[0] != "IncorrectAnswer":
-        exercise.status = FAILED
-        exercise.message = f"the exercise cell raised {error[0]}: {error[1][:300]}"
-        return
-    if evaluation is not None:
-        exercise.status = STATUS_OF_CHECK.get(evaluation["status"], FAILED)
-        exercise.message = evaluation["message"]
-        return
-    if error:
-        exercise.status, exercise.message = FAILED, error[1]
-        return
-    printed = _parse_printed_outcome(cell, exercise.number)
-    if printed:
-        exercise.status, exercise.message = printed
-    else:
-        exercise.status, exercise.message = FAILED, "no check outcome found in the cell's output"
+def _is_pair_of_text(value) -> bool:
+    return type(value) is list and len(value) == 2 and all(type(v) is str for v in value)
+
+
+def _answer(sandbox: Sandbox, name: str, deadline: float):
+    """What the learner's notebook defines under ``name``, as the check is to see it."""
+    reply, blobs = sandbox.request({"op": "describe", "name": name}, deadline=deadline)
+    kind = reply.get("kind")
+    if kind == "missing":
+        return None
+    if kind == "function":
+        return NotebookFunction(sandbox, name, reply.get("parameters"), deadline)
+    if kind == "value":
+        with tempfile.TemporaryDirectory(dir=sandbox.workdir) as folder:
+            try:
+                return wire.Decoder(blobs, folder, tensors=True).decode(reply.get("value"))
+            except wire.WireError as err:
+                return wire.Unsendable("value", str(err))
+    raise SandboxStopped("protocol error", "the notebook's process described a name wrongly")
+
+
+class NotebookFunction:
+    """The learner's function as the check sees it: each call crosses into the sandbox as data."""
+
+    def __init__(self, sandbox: Sandbox, name: str, parameters, deadline: float) -> None:
+        self.__name__ = self.__qualname__ = name
+        self._sandbox, self._deadline = sandbox, deadline
+        signature = _signature(parameters)
+        if signature is not None:
+            self.__signature__ = signature
+
+    def __repr__(self) -> str:
+        return f"<function {self.__name__} in the learner's notebook>"
+
+    def __call__(self, *args, **kwargs):
+        sandbox = self._sandbox
+        with tempfile.TemporaryDirectory(dir=sandbox.workdir) as folder:
+            encoder = wire.Encoder(folder)
+            tree = encoder.encode_arguments([*args, kwargs])
+            header = {"op": "call", "name": self.__name__, "seed": wire.current_seed(), "args": tree}
+            reply, blobs = sandbox.request(header, encoder.blobs, deadline=self._deadline)
+            if reply.get("op") != "called":
+                raise SandboxStopped("protocol error", "the notebook's process answered a call wrongly")
+            decoder = wire.Decoder(blobs, folder, tensors=True)
+            if "args_after" in reply:
+                try:
+                    wire.write_back(args, decoder.decode(reply["args_after"]))
+                except wire.WireError:
+                    pass  # the arguments stay as the check made them
+            if "raised" in reply:
+                raise wire.rebuild_exception(reply["raised"])
+            return decoder.decode(reply.get("result"))
+
+
+def _signature(parameters):
+    """The learner's function's parameters (names only), validated; None if they are odd."""
+    if type(parameters) is not list or len(parameters) > 50:
+        return None
+    kinds = {kind.name: kind for kind in inspect._ParameterKind}
+    try:
+        return inspect.Signature([inspect.Parameter(name, kinds[kind]) for name, kind in parameters])
+    except (TypeError, ValueError, KeyError):
+        return None

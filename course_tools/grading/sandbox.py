@@ -1,165 +1,363 @@
-"""The confined kernel: which confinement this system allows, and the kernel manager using it."""
+"""The learner's process: started in bubblewrap, talked to through a pipe, watched, stopped.
+
+:func:`sandbox_capabilities` finds how this machine can confine a process:
+
+* ``bwrap`` as root: bubblewrap makes new PID, network, IPC and UTS namespaces and a new root
+  holding only what a notebook needs, read-only (``/usr``, the Python installation, the
+  course's learner package, ``course_tools`` for the runner); no capabilities; then the
+  runner drops to user ``nobody`` before any learner code runs;
+* ``bwrap`` unprivileged, in a user namespace of its own (an instructor's account): the same
+  view; the process keeps the instructor's user id outside the namespace, but sees nothing
+  else of the account (no home folder);
+* nothing: the grader refuses untrusted work unless told ``--trusted``.
+
+:class:`Sandbox` runs :mod:`._inside` that way, with a private ``/tmp`` of capped size (the only
+writable place, also ``HOME``), per-process limits (address space, file size, processes),
+and limits on the whole process tree: a control group where the grader may make one
+(:mod:`.cgroup`), else a watchdog that sums the tree's memory ten times a second. Every read
+has a deadline and a size cap; anything the process does wrong ends this submission only.
+"""
 
 from __future__ import annotations
 
-import json
 import os
+import select
+import shutil
+import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
-__all__ = [
-    "WRAPPER",
-    "PASSED_ENV",
-    "sandbox_capabilities",
-    "describe_sandbox",
-    "kernel_manager_class",
-    "kill_tree",
-    "base_env",
-]
+from course_tools.grading import wire
+from course_tools.grading.cgroup import make_tree_limits
+from course_tools.grading.settings import GradingSettings
 
-WRAPPER = Path(__file__).with_name("_kernel_wrapper.py")
-# Variables a kernel needs; everything else (tokens, credentials, PYTHONPATH) stays behind.
-PASSED_ENV = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TF_CPP_MIN_LOG_LEVEL")
+__all__ = ["sandbox_capabilities", "describe_sandbox", "Sandbox", "SandboxStopped", "NOBODY",
+           "BWRAP_MISSING"]  # fmt: skip
 
-_PROBE = """
-import errno, json, os, socket, sys
-found = {"uid": os.getuid(), "pid1": os.getpid() == 1}
-try:
-    probe = socket.socket()
-    probe.settimeout(3)
-    probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere
-    found["network"] = "open"
-except OSError as err:
-    found["network"] = "isolated" if err.errno == errno.ENETUNREACH else "open"
-try:
-    open(sys.argv[1], "w").close()
-    found["files"] = "writable"
-except OSError:
-    found["files"] = "protected"
-with open(sys.argv[2], "w") as handle:
-    handle.write("ok")
-print(json.dumps(found))
-"""
+NOBODY = (65534, 65534)
+BWRAP_MISSING = (
+    "bubblewrap (bwrap) is not installed, so learners' notebooks cannot be confined: install it "
+    "(Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap), or "
+    "pass --trusted to grade without a sandbox work you trust (e.g. your own)."
+)
+_ENV_KEPT = ("LANG", "LC_ALL", "TZ")
+
+
+class SandboxStopped(BaseException):
+    """The learner's process is gone or broke the channel; ``kind`` and ``detail`` say why.
+
+    A ``BaseException``, so that a check running the learner's function does not take it for
+    an exception the function raised: it ends the grading of this submission.
+    """
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind, self.detail = kind, detail
+
+
+def _bwrap() -> str | None:
+    return shutil.which("bwrap")
+
+
+def _readonly_paths() -> list[str]:
+    """What the runner needs to read: the Python installation and the course's packages."""
+    import course_tools
+    import course_utils
+
+    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    for package in (course_tools, course_utils):
+        paths.add(os.path.dirname(os.path.realpath(package.__file__)))
+    import site
+
+    for folder in site.getsitepackages():
+        paths.add(os.path.realpath(folder))
+    # /usr is bound as a whole; folders inside it need no binding of their own
+    kept = sorted(p for p in paths if p and not (p + "/").startswith("/usr/") and os.path.isdir(p))
+    return [p for p in kept if not any(p != q and p.startswith(q + "/") for q in kept)]
+
+
+def _bwrap_command(mode: str, settings: GradingSettings, learner_package: Path | None) -> list[str]:
+    import course_utils
+
+    command = [_bwrap(), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+               "--unshare-cgroup-try", "--die-with-parent", "--new-session"]  # fmt: skip
+    if mode == "bwrap-root":
+        command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        command += ["--unshare-user"]
+    command += ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = f"/{name}"
+        if os.path.islink(path):
+            command += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            command += ["--ro-bind", path, path]
+    for path in ("/etc/ld.so.cache", "/etc/localtime"):
+        if os.path.exists(path):
+            command += ["--ro-bind", path, path]
+    made: set[str] = set()
+    for path in _readonly_paths():
+        command += _parents(path, made) + ["--ro-bind", path, path]
+    if learner_package is not None:  # the release's course_utils, without answers, over the real one
+        real = os.path.dirname(os.path.realpath(course_utils.__file__))
+        command += _parents(real, made) + ["--ro-bind", str(learner_package), real]
+    command += ["--proc", "/proc", "--dev", "/dev",
+                "--size", str(int(settings.file_bytes)), "--perms", "1777", "--tmpfs", "/tmp",
+                "--chdir", "/tmp", "--clearenv"]  # fmt: skip
+    for name, value in _sandbox_env().items():
+        command += ["--setenv", name, value]
+    return command + ["--"]
+
+
+def _parents(path: str, made: set[str]) -> list[str]:
+    """Folders leading to ``path``, made traversable for the unprivileged user (bwrap makes
+    them root-only otherwise)."""
+    options = []
+    parts = path.strip("/").split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        folder = "/" + "/".join(parts[:depth])
+        if folder not in made and folder != "/usr" and not folder.startswith("/usr/"):
+            made.add(folder)
+            options += ["--perms", "0755", "--dir", folder]
+    return options
+
+
+def _sandbox_env() -> dict[str, str]:
+    env = {name: os.environ[name] for name in _ENV_KEPT if name in os.environ}
+    env.update(
+        PATH=f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", HOME="/tmp/home", TMPDIR="/tmp",
+        USER="learner", LOGNAME="learner", MPLBACKEND="Agg", MPLCONFIGDIR="/tmp/home/.matplotlib",
+        PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE="1", TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONHASHSEED="0",
+    )  # fmt: skip
+    return env
 
 
 def sandbox_capabilities() -> dict:
-    """Probe which confinement works here; return wrapper options and a description.
+    """How this machine can confine a learner's process: ``{"mode": ..., "reason": ...}``.
 
-    Tried in order: namespaces plus user ``nobody`` (as root), namespaces alone, plain limits.
-    The first that can run this Python, write in its folder and nothing else, is used.
+    ``mode`` is ``"bwrap-root"``, ``"bwrap-user"`` or ``"none"`` (then ``reason`` says why).
     """
-    import subprocess
-
-    if os.name == "nt":  # no wrapper on Windows: a plain kernel in its own folder
-        return {"options": [], "network": False, "files": False, "user": None,
-                "processes": False}  # fmt: skip
-    attempts = []
-    if sys.platform.startswith("linux"):
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            import pwd
-
-            try:
-                entry = pwd.getpwnam("nobody")
-                attempts.append(["--isolate", f"--user={entry.pw_uid}:{entry.pw_gid}"])
-            except KeyError:
-                pass
-        attempts.append(["--isolate"])
-    attempts.append([])
-    for options in attempts:
-        with tempfile.TemporaryDirectory(prefix="course-grade-probe-") as folder:
-            writable = Path(folder) / "work"
-            writable.mkdir()
-            user = [o for o in options if o.startswith("--user=")]
-            if user:
-                uid, gid = (int(x) for x in user[0].split("=")[1].split(":"))
-                try:
-                    for path in (folder, writable):
-                        os.chown(path, uid, gid)
-                except OSError:  # e.g. inside a user namespace that does not map that user
-                    continue
-            extra = ["--writable", str(writable)] if "--isolate" in options else []
-            command = [sys.executable, str(WRAPPER), *options, *extra, "--", sys.executable,
-                       "-c", _PROBE, str(Path(folder) / "outside"), str(writable / "inside")]  # fmt: skip
-            try:
-                result = subprocess.run(
-                    command, capture_output=True, text=True, timeout=60, env=base_env()
-                )
-                found = json.loads(result.stdout.strip().splitlines()[-1])
-            except (subprocess.TimeoutExpired, IndexError, json.JSONDecodeError):
-                continue
-            if result.returncode != 0 or "isolation failed" in result.stderr:
-                continue
-            if "--isolate" in options and found["files"] != "protected":
-                continue
-        return {
-            "options": options,
-            "network": found["network"] == "isolated",
-            "files": found["files"] == "protected",
-            "user": found["uid"],
-            "processes": found["pid1"],
-        }
-    raise RuntimeError("this Python cannot start a grading kernel at all")
-
-
-def describe_sandbox(capabilities: dict, memory_bytes: int) -> str:
-    parts = [f"address space {memory_bytes / 2**30:.1f} GiB", "own folder and HOME"]
-    parts.append("no network" if capabilities["network"] else "network NOT isolated")
-    parts.append(
-        "rest of the file system read-only"
-        if capabilities["files"]
-        else "files outside its folder NOT protected"
-    )
-    if capabilities.get("processes"):
-        parts.append("sees only its own processes")
-    user = capabilities["user"]
-    if user is not None:
-        no_caps = user == 0 and "--isolate" in capabilities["options"]
-        parts.append(f"uid {user}" + (" (root without capabilities)" if no_caps else ""))
-    return ", ".join(parts)
-
-
-def kernel_manager_class():
-    from jupyter_client.manager import AsyncKernelManager
-
-    class SandboxedKernelManager(AsyncKernelManager):
-        """The grader's own python3 kernel, started through the confining wrapper."""
-
-        wrapper_options: list[str] = []
-
-        def format_kernel_cmd(self, extra_arguments=None):
-            connection_file = os.path.realpath(self.connection_file)
-            kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file]
-            if os.name == "nt":
-                return kernel
-            return [
-                sys.executable, str(WRAPPER), *self.wrapper_options,
-                "--chown", connection_file, "--", *kernel,
-            ]  # fmt: skip
-
-    return SandboxedKernelManager
-
-
-def kill_tree(pid: int | None) -> None:
-    if not pid:
-        return
-    import psutil
-
+    if os.name != "posix" or not sys.platform.startswith("linux"):
+        return {"mode": "none", "reason": "the sandbox needs Linux (bubblewrap)"}
+    if _bwrap() is None:
+        return {"mode": "none", "reason": BWRAP_MISSING}
+    mode = "bwrap-root" if os.geteuid() == 0 else "bwrap-user"
+    probe = [*_bwrap_command(mode, GradingSettings(), None), sys.executable, "-c", "print('ok')"]
     try:
-        parent = psutil.Process(pid)
-        processes = [*parent.children(recursive=True), parent]
-    except psutil.Error:
-        return
-    for process in processes:
+        result = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return {"mode": "none", "reason": f"bubblewrap did not start: {err}"}
+    if result.returncode != 0 or result.stdout.strip() != "ok":
+        return {"mode": "none",
+                "reason": f"bubblewrap cannot make a sandbox here: {result.stderr.strip()[-300:]}"}  # fmt: skip
+    return {"mode": mode, "reason": ""}
+
+
+def describe_sandbox(capabilities: dict, settings: GradingSettings, tree: str) -> str:
+    mode = capabilities["mode"]
+    if mode == "none":
+        return "NO SANDBOX (--trusted): the notebook ran as the grader's own user"
+    who = "as user nobody" if mode == "bwrap-root" else "in a user namespace of the grader's account"
+    return (
+        f"bubblewrap, {who}: no network, read-only view of the Python installation and the "
+        f"course's learner package only, private /tmp of {settings.file_bytes / 2**20:.0f} MiB, "
+        f"{settings.memory_gb:g} GiB address space per process, {tree}, "
+        f"{settings.time_limit:g} s for the notebook"
+    )
+
+
+class Sandbox:
+    """One learner's process for one submission (use as a context manager)."""
+
+    def __init__(self, capabilities: dict, settings: GradingSettings, learner_package: Path | None) -> None:
+        self.capabilities, self.settings, self.package = capabilities, settings, learner_package
+        self.process: subprocess.Popen | None = None
+        self.stopped: SandboxStopped | None = None
+        self._stderr = b""
+        self._tree = make_tree_limits(settings.tree_memory_bytes, settings.max_processes)
+        self.tree_description = (
+            f"{settings.tree_memory_gb:g} GiB and {settings.max_processes} processes for the whole "
+            + ("process tree (control group)" if self._tree else "process tree (watched by the grader)")
+        )
+        self.workdir = tempfile.mkdtemp(prefix="course-grade-")
+        self.peak_tree_bytes = 0
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self, deadline: float) -> None:
+        mode = self.capabilities["mode"]
+        runner = [sys.executable, "-m", "course_tools.grading._inside",
+                  f"--memory-bytes={self.settings.memory_bytes}", f"--file-bytes={self.settings.file_bytes}",
+                  f"--max-processes={self.settings.max_processes + self._own_processes()}"]  # fmt: skip
+        if mode == "none":
+            env = {**_sandbox_env(), "HOME": os.path.join(self.workdir, "home"), "TMPDIR": self.workdir,
+                   "MPLCONFIGDIR": os.path.join(self.workdir, "home", ".matplotlib")}
+            command, cwd = runner, self.workdir
+        else:
+            env, cwd = None, "/"
+            command = _bwrap_command(mode, self.settings, self.package) + runner
+            if mode == "bwrap-root":
+                command.append(f"--drop-to={NOBODY[0]}:{NOBODY[1]}")
+        tree = self._tree
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, cwd=cwd, start_new_session=True, close_fds=True,
+            preexec_fn=tree.join if tree else None,
+        )  # fmt: skip
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        if tree is None:
+            threading.Thread(target=self._watch_memory, daemon=True).start()
+        header, _ = self._receive(deadline)
+        if header.get("op") != "ready":
+            self._stop("protocol error", "the sandbox did not start as expected")
+
+    def _own_processes(self) -> int:
+        """Processes (threads included) of the user the limit will count, if it is not nobody."""
+        if self.capabilities["mode"] == "bwrap-root" or not hasattr(os, "getuid"):
+            return 0
+        import psutil
+
+        uid = os.getuid()
+        return sum(p.info["num_threads"] or 1 for p in psutil.process_iter(["uids", "num_threads"])
+                   if p.info["uids"] and p.info["uids"].real == uid)  # fmt: skip
+
+    def close(self) -> None:
+        process = self.process
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, 9)
+            except OSError:
+                pass
+        if process is not None:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            for stream in (process.stdin, process.stdout, process.stderr):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        if self._tree is not None:
+            self._tree.remove()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- watching --------------------------------------------------------------------------------
+
+    def _drain_stderr(self) -> None:
+        """Keep the last 8 KB the process wrote to stderr before it moved its output away."""
+        stream = self.process.stderr
         try:
-            process.kill()
-        except psutil.Error:
+            while chunk := stream.read1(65536):
+                self._stderr = (self._stderr + chunk)[-8192:]
+        except (OSError, ValueError):
             pass
-    psutil.wait_procs(processes, timeout=5)
 
+    def _watch_memory(self) -> None:
+        import psutil
 
-def base_env() -> dict:
-    env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
-    env.setdefault("PATH", os.defpath)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return env
+        limit = self.settings.tree_memory_bytes
+        while self.process is not None and self.process.poll() is None:
+            try:
+                root = psutil.Process(self.process.pid)
+                total = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+            except psutil.Error:
+                total = 0
+            self.peak_tree_bytes = max(self.peak_tree_bytes, total)
+            if total > limit:
+                self.stopped = SandboxStopped(
+                    "memory limit", f"the notebook's processes used {total / 2**30:.1f} GiB together, "
+                    f"over the {self.settings.tree_memory_gb:g} GiB limit")  # fmt: skip
+                try:
+                    os.killpg(self.process.pid, 9)
+                except OSError:
+                    pass
+                return
+            time.sleep(0.1)
+
+    def _stop(self, kind: str, detail: str):
+        if self.stopped is None:
+            if self._tree is not None and self._tree.oom_killed():
+                kind, detail = "memory limit", (
+                    f"the notebook's processes went over the {self.settings.tree_memory_gb:g} GiB "
+                    "limit together and were killed")  # fmt: skip
+            self.stopped = SandboxStopped(kind, detail)
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, 9)
+            except OSError:
+                pass
+        raise self.stopped
+
+    def early_output(self) -> str:
+        return self._stderr.decode("utf-8", "replace").strip()[-600:]
+
+    # -- the channel -----------------------------------------------------------------------------
+
+    def _send(self, header: dict, blobs, deadline: float) -> None:
+        if self.stopped is not None:
+            raise self.stopped
+        data = memoryview(wire.pack(header, list(blobs)))
+        fd = self.process.stdin.fileno()
+        while data:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._stop("timeout", f"the time limit of {self.settings.time_limit:g} s ran out")
+            _, ready, _ = select.select([], [fd], [], min(remaining, 0.5))
+            if not ready:
+                if self.process.poll() is not None:
+                    self._ended()
+                continue
+            try:
+                written = os.write(fd, data[: 1 << 16])
+            except (BrokenPipeError, OSError):
+                self._ended()
+            data = data[written:]
+
+    def _receive(self, deadline: float) -> tuple[dict, list[bytes]]:
+        fd = self.process.stdout.fileno()
+
+        def read_exact(n: int) -> bytes:
+            parts, left = [], n
+            while left:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._stop("timeout", f"the time limit of {self.settings.time_limit:g} s ran out")
+                ready, _, _ = select.select([fd], [], [], min(remaining, 0.5))
+                if self.stopped is not None:
+                    self._stop(self.stopped.kind, self.stopped.detail)
+                if not ready:
+                    continue
+                chunk = os.read(fd, min(left, 1 << 20))
+                if not chunk:
+                    self._ended()
+                parts.append(chunk)
+                left -= len(chunk)
+            return b"".join(parts)
+
+        try:
+            return wire.read_message(read_exact)
+        except wire.WireError as err:
+            self._stop("protocol error", f"the notebook's process sent a malformed message ({err})")
+
+    def _ended(self):
+        code = self.process.wait(timeout=10) if self.process else None
+        detail = f"the notebook's process ended (exit status {code})"
+        early = self.early_output()
+        if early:
+            detail += f": {early}"
+        self._stop("process ended", detail)
+
+    def request(self, header: dict, blobs=(), deadline: float = 0.0) -> tuple[dict, list[bytes]]:
+        self._send(header, blobs, deadline)
+        return self._receive(deadline)

@@ -100,6 +100,24 @@ def all_layers(model) -> list:
     return found
 
 
+def same_layer(layer, other) -> bool:
+    """Whether ``layer`` is ``other``: the same object, or (when the model crossed into the
+    grader as a file) a layer of the same class and name with the same weights."""
+    if layer is other:
+        return True
+    if type(layer).__name__ != type(other).__name__ or layer.name != other.name:
+        return False
+    mine, theirs = layer.get_weights(), other.get_weights()
+    return len(mine) == len(theirs) and all(
+        a.shape == b.shape and np.array_equal(a, b) for a, b in zip(mine, theirs, strict=True)
+    )
+
+
+def find_layer(model, layer):
+    """The layer of ``model`` (nested models included) that is ``layer`` (see :func:`same_layer`), or None."""
+    return next((found for found in all_layers(model) if same_layer(found, layer)), None)
+
+
 def _activation_name(function: Any) -> str:
     name = getattr(function, "__name__", None) or type(function).__name__
     name = name.lower()

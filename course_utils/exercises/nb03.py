@@ -523,7 +523,7 @@ def _check_head_model(answer) -> str:
             raise IncorrectAnswer(f"{call}: on 6 images the model returned shape {outputs.shape}, expected (6, {k}).")
         if kc.final_activation(model) == "softmax" and not np.allclose(outputs.sum(axis=1), 1, atol=1e-4):
             raise IncorrectAnswer(f"{call}: the softmax outputs do not sum to 1 per image.")
-        if not any(layer is backbone or layer is backbone.layers[0] for layer in kc.all_layers(model)):
+        if kc.find_layer(model, backbone) is None and kc.find_layer(model, backbone.layers[0]) is None:
             raise IncorrectAnswer(f"{call}: the model does not use the backbone it was given; put the head on `backbone`.")
     del keras
     return "Classes: softmax; labels: sigmoid; a bounded score: sigmoid; a quantity: linear, each with its loss."
@@ -598,14 +598,15 @@ def _check_regression_head(answer) -> str:
     before = [w.copy() for w in backbone.get_weights()]
     mean = float(y_train.mean())
     call = describe_call(answer, (Shown("<classifier>"), round(mean, 2)), {})
+    keras.utils.set_random_seed(0)  # the head's initial weights, the same wherever the answer runs
     model = kc.as_model(call_answer(answer, classifier, mean), call)
     layers = kc.all_layers(model)
-    if classifier.get_layer("class") in layers:
+    if kc.find_layer(model, classifier.get_layer("class")) is not None:
         raise IncorrectAnswer(
             f"{call}: the new head sits on the classifier's class probabilities. Take the backbone "
             "(classifier.layers[0]) and put the new head on its features instead."
         )
-    if not any(layer is backbone for layer in layers):
+    if kc.find_layer(model, backbone) is None:
         raise IncorrectAnswer(
             f"{call}: the model does not reuse the classifier's backbone (classifier.layers[0]); "
             "a new, untrained backbone would throw away what the classifier learned."

@@ -294,7 +294,7 @@ def _check_classifier_loss(model, call) -> None:
 def _check_build_classifier(answer, seed: int = 0) -> str:
     import keras
 
-    from course_utils.exercises._keras_checks import all_layers, as_model, parameter_counts
+    from course_utils.exercises._keras_checks import as_model, find_layer, parameter_counts
 
     base = maps_backbone(trainable=True)  # the learner must freeze it
     call = describe_call(answer, (Shown("<backbone>"), CLASSES), {})
@@ -313,15 +313,16 @@ def _check_build_classifier(answer, seed: int = 0) -> str:
             f"{call}: the output shape is {model.output_shape}, the wrong number of output units: "
             "one per class, Dense(num_classes)."
         )
-    if base not in all_layers(model):
+    inside = find_layer(model, base)  # base itself, or its copy in a model that crossed into the grader
+    if inside is None:
         raise IncorrectAnswer(f"{call}: the model does not contain the backbone it was given; call "
                               "backbone(inputs, training=False) inside it.")  # fmt: skip
-    if base.trainable_weights:
+    if inside.trainable_weights:
         raise IncorrectAnswer(
-            f"{call}: the backbone is not frozen: {_params(base.trainable_weights):,} of its "
+            f"{call}: the backbone is not frozen: {_params(inside.trainable_weights):,} of its "
             "parameters would be trained. Set backbone.trainable = False before compiling."
         )
-    head_layers = [layer for layer in model.layers if layer is not base and not hasattr(layer, "layers")]
+    head_layers = [layer for layer in model.layers if layer is not inside and not hasattr(layer, "layers")]
     if any(type(layer).__name__ == "Flatten" for layer in head_layers):
         trainable, _ = parameter_counts(model)
         raise IncorrectAnswer(
@@ -377,6 +378,7 @@ def _check_fine_tuning(answer, seed: int = 0) -> str:
 
     from course_utils.exercises._keras_checks import (
         as_model,
+        find_layer,
         optimizer_info,
         parameter_counts,
         trainable_changed_since_compile,
@@ -430,17 +432,18 @@ def _check_fine_tuning(answer, seed: int = 0) -> str:
             "so the pretrained filters are adjusted, not overwritten."
         )
     _check_classifier_loss(returned, call)
-    layers = _bn_layers(base)
+    inside = find_layer(returned, base) or base  # its copy, when the model crossed into the grader
+    layers = _bn_layers(inside)
     moving = [layer.moving_mean.numpy().copy() for layer in layers]
-    first = base.get_layer("block1_conv1").kernel.numpy().copy()
-    top_kernel = base.get_layer("block3_conv2").kernel.numpy().copy()
+    first = inside.get_layer("block1_conv1").kernel.numpy().copy()
+    top_kernel = inside.get_layer("block3_conv2").kernel.numpy().copy()
     keras.utils.set_random_seed(seed)
     returned.fit(x[:32], y[:32], epochs=1, batch_size=32, verbose=0)
     if any(not np.allclose(layer.moving_mean.numpy(), m) for layer, m in zip(layers, moving, strict=True)):
         raise IncorrectAnswer(f"{call}: one training step changed the backbone's moving means: {_BN_TRAINING_MODE}")
-    if not np.array_equal(base.get_layer("block1_conv1").kernel.numpy(), first):
+    if not np.array_equal(inside.get_layer("block1_conv1").kernel.numpy(), first):
         raise IncorrectAnswer(f"{call}: one training step changed block 1; only the top block may change.")
-    if np.array_equal(base.get_layer("block3_conv2").kernel.numpy(), top_kernel):
+    if np.array_equal(inside.get_layer("block3_conv2").kernel.numpy(), top_kernel):
         raise IncorrectAnswer(f"{call}: one training step left the top block unchanged; it must be trained.")
     return f"{kind} at {rate:g}; {trainable:,} trainable parameters; one step trains the top block and nothing below it."
 
