@@ -1,19 +1,20 @@
 """The instructors' grader: full marks for solutions, zero for untouched student notebooks, and
-planted bad submissions graded, flagged and contained.
+a submission with ordinary mistakes graded and flagged.
 
-The planted submissions are built here from notebook 02 (fast: no training); the solutions and
-untouched student copies of notebooks 01, 02 and 04 are graded whole. The whole batch is
-graded once, through the command line, by a module-scoped fixture; the tests read its CSV.
+The solutions of notebooks 01, 02 and 04 are graded whole (01 and 04 have Keras exercises whose
+models, layers, datasets and callbacks cross from the sandbox into the grader as data); the
+untouched and the mixed submissions are built from notebook 02 (fast: no training). The batch
+is graded once, through the command line, by a module-scoped fixture; the tests read its CSV.
+Attacks on the grader (patched checks, escapes, floods) are in test_grading_attacks.py; the
+roster's refusals in test_grading_roster.py.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import re
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import nbformat
@@ -36,7 +37,6 @@ BLOCK = re.compile(r"( *)### BEGIN SOLUTION\n.*?### END SOLUTION\n?", re.DOTALL)
 # Graded whole, as a solver's and an untouched copy: 01 and 02, and 04 for an exercise that
 # builds a Keras model from the notebook's own state. (All seven would add about five minutes.)
 GRADED_RELEASES = ["01_cnn_basics.ipynb", "02_shape_arithmetic.ipynb", "04_label_scaling.ipynb"]
-MEMORY_GB = 8  # the default; the memory cell asks for 12 GiB of address space
 
 
 def _read(path):
@@ -60,8 +60,8 @@ def _insert_after_setup(notebook, *sources):
         notebook.cells.insert(first_code + offset, nbformat.v4.new_code_cell(source))
 
 
-def _plant_mixed(folder, canary, victim, repo_probe, signal: bool) -> Path:
-    """One submission with a defect per exercise, escape attempts, and a kernel that dies."""
+def _plant_mixed(folder) -> Path:
+    """One submission with an ordinary defect per exercise, and a process that ends at the end."""
     notebook = _read(SOLUTION_02)
     _replace_body(notebook, 1, "return input_size + 2 * padding - kernel_size + 1  # no stride")
     _replace_body(notebook, 2, "return input_size // 0")
@@ -75,31 +75,9 @@ def _plant_mixed(folder, canary, victim, repo_probe, signal: bool) -> Path:
     del notebook.cells[index4]
     changed = next(c for c in notebook.cells if "== 439" in c.source)
     changed.source = changed.source.replace("== 439", "> 0")
-    _insert_after_setup(
-        notebook,
-        # escape attempts: each is tried, and the cell fails if one succeeds
-        "import os, shutil\n"
-        "escaped = []\n"
-        f"for attempt in (lambda: os.remove({str(canary)!r}),\n"
-        f"                lambda: shutil.rmtree({str(victim)!r}),\n"
-        f"                lambda: open({str(repo_probe)!r}, 'w').write('escaped'),\n"
-        + (f"                lambda: os.kill({os.getpid()}, 0),  # pytest\n" if signal else "")
-        + "               ):\n"
-        "    try:\n"
-        "        attempt()\n"
-        "        escaped.append(attempt)\n"
-        "    except OSError as err:\n"
-        "        print('refused:', err)\n"
-        "assert not escaped, f'{len(escaped)} escape attempts succeeded'\n"
-        f"readme = open({str(ROOT / 'README.md')!r}).read()  # reading is harmless\n"
-        "open('my_own_file.txt', 'w').write('a submission may write in its own folder')",
-        "import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=5)",
-        "import numpy as np\nhuge = np.empty(12 * 2**30, dtype=np.uint8)",
-    )
-    notebook.cells.append(
-        nbformat.v4.new_code_cell("import os\nos._exit(3)")
-    )
-    # a kernel the grader does not have: it must use its own python3 kernel regardless
+    _insert_after_setup(notebook, "added_by_the_learner = 1")
+    notebook.cells.append(nbformat.v4.new_code_cell("import os\nos._exit(3)"))
+    # a kernel the grader does not have: the sandbox runs its own Python regardless
     notebook.metadata["kernelspec"] = {
         "name": "alices-env", "display_name": "Alice's env", "language": "python",
     }  # fmt: skip
@@ -115,42 +93,28 @@ def sandbox():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, sandbox):
-    """Grade solutions, student notebooks and the mixed submission in one CLI run."""
+    """Grade solutions, an untouched 02 and the mixed submission in one CLI run."""
+    if sandbox["mode"] == "none":
+        pytest.skip(f"no sandbox on this machine: {sandbox['reason']}")
     folder = tmp_path_factory.mktemp("submissions")
-    outside = tmp_path_factory.mktemp("outside")
-    canary = outside / "canary.txt"
-    canary.write_text("must survive")
-    victim = outside / "victim"
-    victim.mkdir()
-    (victim / "data.txt").write_text("must survive")
-    repo_probe = ROOT / f"grading-escape-{uuid.uuid4().hex}.txt"
     for name in GRADED_RELEASES:
-        for source, who in ((ROOT / "solutions", "solver"), (ROOT / "notebooks", "untouched")):
-            (folder / who).mkdir(exist_ok=True)
-            (folder / who / name).write_bytes((source / name).read_bytes())
-    mixed = _plant_mixed(folder, canary, victim, repo_probe, signal=sandbox["processes"])
+        (folder / "solver").mkdir(exist_ok=True)
+        (folder / "solver" / name).write_bytes((ROOT / "solutions" / name).read_bytes())
+    (folder / "untouched").mkdir()
+    (folder / "untouched" / RELEASE_02.name).write_bytes(RELEASE_02.read_bytes())
+    mixed = _plant_mixed(folder)
     out = tmp_path_factory.mktemp("report")
     submissions = sorted(folder.glob("*/*.ipynb")) + [mixed]
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "course_tools.grading", *map(str, submissions),
-             "--out", str(out), "--time-limit", "150", "--memory-limit-gb", str(MEMORY_GB)],
-            cwd=ROOT, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        escaped = repo_probe.exists()
-    finally:
-        repo_probe.unlink(missing_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "course_tools.grading", *map(str, submissions),
+         "--out", str(out), "--time-limit", "150"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    return {
-        "rows": rows,
-        "markdown": (out / "grades.md").read_text(encoding="utf-8"),
-        "stdout": result.stdout,
-        "canary": canary,
-        "victim": victim,
-        "escaped_into_repo": escaped,
-    }
+    return {"rows": rows, "markdown": (out / "grades.md").read_text(encoding="utf-8"),
+            "stdout": result.stdout}  # fmt: skip
 
 
 def _rows(graded, student, notebook="02_shape_arithmetic.ipynb"):
@@ -171,9 +135,8 @@ def test_solution_notebooks_get_full_marks(graded, notebook):
     assert all(not r["notebook_flags"] and not r["cell_errors"] for r in rows.values())
 
 
-@pytest.mark.parametrize("notebook", GRADED_RELEASES)
-def test_untouched_student_notebooks_get_zero_with_every_exercise_not_attempted(graded, notebook):
-    rows = _rows(graded, "untouched", notebook)
+def test_untouched_student_notebook_gets_zero_with_every_exercise_not_attempted(graded):
+    rows = _rows(graded, "untouched")
     assert {r["status"] for r in rows.values()} == {"not attempted"}, rows
     assert sum(int(r["points"]) for r in rows.values()) == 0
     assert all(r["run"] == "completed" and not r["cell_errors"] for r in rows.values())
@@ -211,34 +174,15 @@ def test_changed_and_added_code_cells_are_flagged(graded):
     assert "code cells added by the learner" in flags, flags
 
 
-def test_kernel_death_after_the_exercises_is_recorded_and_costs_nothing_else(graded):
+def test_process_ending_after_the_exercises_is_recorded_and_costs_nothing_else(graded):
     row = _rows(graded, "mixed")[7]
-    assert row["run"] == "kernel died", row
-    assert row["status"] == "passed"  # graded before the last cell killed the kernel
+    assert row["run"] == "process ended", row
+    assert "exit status 3" in row["run_detail"], row
+    assert row["status"] == "passed"  # graded before the last cell ended the process
 
 
-def test_memory_limit_turns_a_huge_allocation_into_a_memory_error(graded):
-    errors = _rows(graded, "mixed")[1]["cell_errors"]
-    assert "MemoryError" in errors, errors
-
-
-def test_network_is_unreachable_from_a_submission(graded, sandbox):
-    if not sandbox["network"]:
-        pytest.skip("this system does not allow network namespaces for the grading kernel")
-    errors = _rows(graded, "mixed")[1]["cell_errors"]
-    assert "Network is unreachable" in errors, errors
-
-
-def test_submission_cannot_delete_or_write_outside_its_folder(graded, sandbox):
-    if not sandbox["files"]:
-        pytest.skip("this system allows no mount namespace or other user for the grader")
-    assert graded["canary"].read_text() == "must survive"
-    assert (graded["victim"] / "data.txt").read_text() == "must survive"
-    assert not graded["escaped_into_repo"], "a submission created a file in the repository"
-    errors = _rows(graded, "mixed")[1]["cell_errors"]
-    # every attempt was refused (and so was signalling the grader's processes, where the system
-    # allows a PID namespace), and writing in its own folder (the cell's last line) worked
-    assert "cell 3:" not in errors, errors
+def test_the_report_names_the_sandbox(graded):
+    assert "bubblewrap" in graded["markdown"] and "no network" in graded["markdown"]
 
 
 def _exercise_count(release: str) -> int:
@@ -249,7 +193,8 @@ def test_markdown_summary_shows_every_student_and_score(graded):
     text = graded["markdown"]
     for release in GRADED_RELEASES:
         count = _exercise_count(release)
-        assert f"| solver | {count}/{count} |" in text and f"| untouched | 0/{count} |" in text
+        assert f"| solver | {count}/{count} |" in text
+    assert f"| untouched | 0/{_exercise_count(RELEASE_02.name)} |" in text
     # the mixed 02 submission breaks exercises 1-4 (see _plant_mixed); every other exercise
     # keeps the solution it was made from
     count = _exercise_count("02_shape_arithmetic.ipynb")
@@ -262,7 +207,9 @@ def test_infinite_loop_is_stopped_by_the_time_limit(tmp_path, sandbox):
     notebook.cells.insert(0, nbformat.v4.new_code_cell("while True:\n    pass"))
     path = tmp_path / "looper_02_shape_arithmetic.ipynb"
     nbformat.write(notebook, path)
-    grade = grading.grade_notebook(path, settings=GradingSettings(time_limit=4), capabilities=sandbox)
+    if sandbox["mode"] == "none":
+        pytest.skip(f"no sandbox on this machine: {sandbox['reason']}")
+    grade = grading.grade_notebook(path, settings=GradingSettings(time_limit=8), capabilities=sandbox)
     assert grade.run == "timeout", (grade.run, grade.run_detail)
     assert grade.seconds < 30
     assert {e.status for e in grade.exercises} == {"not run"}
@@ -314,14 +261,24 @@ def test_command_line_refuses_missing_files_and_unknown_notebooks(tmp_path, caps
         assert message in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux")
-def test_kernel_wrapper_really_limits_the_address_space():
-    limit = 512 * 2**20
-    result = subprocess.run(
-        [sys.executable, str(grading.WRAPPER), f"--memory-bytes={limit}", "--", sys.executable,
-         "-c", "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0]);"
-         " data = bytearray(600 * 2**20)"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert result.stdout.split() == [str(limit)], result.stdout + result.stderr
-    assert "MemoryError" in result.stderr, result.stderr
+def test_without_bubblewrap_the_grader_refuses_unless_trusted(tmp_path, monkeypatch, capsys):
+    from course_tools.grading import sandbox as sandbox_module
+
+    monkeypatch.setattr(sandbox_module, "_bwrap", lambda: None)
+    (tmp_path / "bob").mkdir()
+    submission = tmp_path / "bob" / RELEASE_02.name
+    submission.write_bytes(RELEASE_02.read_bytes())
+    with pytest.raises(SystemExit) as stopped:
+        grading_cli.main([str(submission), "--out", str(tmp_path / "out")])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert "refusing to grade" in error and "apt-get install bubblewrap" in error and "--trusted" in error
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(RuntimeError, match="bubblewrap"):
+        grading.grade_notebook(submission)
+    # told that the work is trusted, it grades without a sandbox, and says so
+    assert grading_cli.main([str(submission), "--out", str(tmp_path / "out"), "--trusted"]) == 0
+    captured = capsys.readouterr()
+    assert "WARNING: grading without a sandbox" in captured.err
+    assert "bob: 0/10, completed" in captured.out
+    assert "NO SANDBOX" in (tmp_path / "out" / "grades.md").read_text(encoding="utf-8")

@@ -173,17 +173,10 @@ def _call(namespace: dict, header: dict, blobs: list, wire):
     function = namespace.get(header["name"])
     *args, kwargs = wire.Decoder(blobs, TMP).decode(header["args"])
     wire.set_seed(header.get("seed"))
-    encoder = wire.Encoder(TMP, datasets="recording")
-    reply = {"op": "called"}
     try:
-        result = function(*args, **kwargs)
-        reply["result"] = encoder.encode(result)
-    except BaseException as err:  # noqa: BLE001 - every failure is the learner's answer
-        reply["raised"] = wire.encode_exception(err)
+        return wire.answer_call(function, args, kwargs, TMP)
     finally:
         _close_figures()
-    reply["args_after"] = encoder.encode_arguments(args)
-    return reply, encoder.blobs
 
 
 def _close_figures() -> None:

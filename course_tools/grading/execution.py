@@ -283,17 +283,10 @@ class NotebookFunction:
             tree = encoder.encode_arguments([*args, kwargs])
             header = {"op": "call", "name": self.__name__, "seed": wire.current_seed(), "args": tree}
             reply, blobs = sandbox.request(header, encoder.blobs, deadline=self._deadline)
-            if reply.get("op") != "called":
-                raise SandboxStopped("protocol error", "the notebook's process answered a call wrongly")
-            decoder = wire.Decoder(blobs, folder, tensors=True)
-            if "args_after" in reply:
-                try:
-                    wire.write_back(args, decoder.decode(reply["args_after"]))
-                except wire.WireError:
-                    pass  # the arguments stay as the check made them
-            if "raised" in reply:
-                raise wire.rebuild_exception(reply["raised"])
-            return decoder.decode(reply.get("result"))
+            try:
+                return wire.receive_call(reply, blobs, args, folder)
+            except wire.WireError as err:
+                raise SandboxStopped("protocol error", f"the notebook's process answered a call wrongly ({err})") from None
 
 
 def _signature(parameters):

@@ -38,6 +38,7 @@ __all__ = ["sandbox_capabilities", "describe_sandbox", "Sandbox", "SandboxStoppe
            "BWRAP_MISSING"]  # fmt: skip
 
 NOBODY = (65534, 65534)
+SHM_BYTES = 64 * 2**20
 BWRAP_MISSING = (
     "bubblewrap (bwrap) is not installed, so learners' notebooks cannot be confined: install it "
     "(Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap), or "
@@ -105,6 +106,8 @@ def _bwrap_command(mode: str, settings: GradingSettings, learner_package: Path |
         real = os.path.dirname(os.path.realpath(course_utils.__file__))
         command += _parents(real, made) + ["--ro-bind", str(learner_package), real]
     command += ["--proc", "/proc", "--dev", "/dev",
+                # POSIX semaphores (multiprocessing's locks, which Keras's loaders use)
+                "--size", str(SHM_BYTES), "--perms", "1777", "--tmpfs", "/dev/shm",
                 "--size", str(int(settings.file_bytes)), "--perms", "1777", "--tmpfs", "/tmp",
                 "--chdir", "/tmp", "--clearenv"]  # fmt: skip
     for name, value in _sandbox_env().items():
@@ -300,7 +303,7 @@ class Sandbox:
         raise self.stopped
 
     def early_output(self) -> str:
-        return self._stderr.decode("utf-8", "replace").strip()[-600:]
+        return self._stderr.decode("utf-8", "replace").strip()[-3000:]
 
     # -- the channel -----------------------------------------------------------------------------
 

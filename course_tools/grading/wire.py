@@ -58,7 +58,7 @@ __all__ = [
 MAX_HEADER_BYTES = 8 * 2**20
 MAX_BLOB_BYTES = 256 * 2**20
 MAX_MESSAGE_BYTES = 512 * 2**20
-MAX_BLOBS = 64
+MAX_BLOBS = 20_000  # one per array: a recorded dataset has a few thousand
 MAX_DEPTH = 32
 MAX_NODES = 200_000
 MAX_TEXT = 1_000_000  # characters of one string
@@ -190,7 +190,8 @@ class Encoder:
         return node
 
     def _model_blob(self, model) -> int:
-        with tempfile.TemporaryDirectory(dir=self.workdir) as folder:
+        with tempfile.TemporaryDirectory(dir=self.workdir) as folder, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "saving a model that has not yet been built"
             path = os.path.join(folder, "model.keras")
             model.save(path)
             with open(path, "rb") as handle:
@@ -260,7 +261,11 @@ class Encoder:
             if id(value) in self._keras_seen:  # the same object as one sent before
                 blob, names = self._keras_seen[id(value)]
                 if names or blob in self._emitted:
-                    return {"t": "keras_ref", "v": blob, "path": names}
+                    node = {"t": "keras_ref", "v": blob, "path": names}
+                    calls = getattr(value, "_course_fit_calls", None)
+                    if self.datasets == "recording" and isinstance(calls, list):
+                        node["fit_calls"] = self.encode(calls, depth + 1)
+                    return node
                 return self._model_node(value, blob, depth)
             if isinstance(value, keras.Model):
                 return self._model_node(value, self._model_blob(value), depth)
@@ -456,7 +461,13 @@ def _decode_course(decoder, node, depth):
 
 
 def _decode_keras_model(decoder, node, depth):
-    model = decoder._model(node["v"])
+    try:
+        model = decoder._model(node["v"])
+    except WireError:
+        raise
+    except Exception as err:  # noqa: BLE001 - e.g. a Lambda layer, which safe mode refuses
+        return Unsendable("Model", f"it cannot be loaded in safe mode ({type(err).__name__}: "
+                                   f"{str(err)[:200]}); use Keras's own layers")  # fmt: skip
     if node.get("record_fit") is True:
         _record_fit_calls(model)
     if "compiled_trainable" in node:
@@ -494,6 +505,11 @@ def _decode_keras_ref(decoder, node, depth):
         raise WireError("a layer reference whose path is not a list of names")
     for name in names:
         found = found.get_layer(name)
+    if "fit_calls" in node:
+        calls = decoder.decode(node["fit_calls"], depth + 1)
+        if type(calls) is not list:
+            raise WireError("fit calls that are not a list")
+        object.__setattr__(found, "_course_fit_calls", calls)
     return found
 
 
@@ -752,6 +768,44 @@ def set_seed(seed: int | None) -> None:
         keras.utils.set_random_seed(seed)
 
 
+def answer_call(function: Callable, args: list, kwargs: dict, workdir: str) -> tuple[dict, list[bytes]]:
+    """The sandbox's side of a call: run the learner's function, reply with data only.
+
+    The reply holds the result (or the exception raised) and the arguments as they are after
+    the call, in one message: a model both returned and given keeps one identity.
+    """
+    encoder = Encoder(workdir, datasets="recording")
+    reply: dict = {"op": "called"}
+    try:
+        result = function(*args, **kwargs)
+        reply["result"] = encoder.encode(result)
+    except BaseException as err:  # noqa: BLE001 - every failure is the learner's answer
+        reply["raised"] = encode_exception(err)
+    reply["args_after"] = encoder.encode_arguments(list(args))
+    return reply, encoder.blobs
+
+
+def receive_call(reply: Any, blobs: list[bytes], args: tuple, workdir: str):
+    """The grader's side of a call: write the arguments back, then raise or return as the function did.
+
+    Raises
+    ------
+    WireError
+        If the reply is malformed (the caller decides what that costs).
+    """
+    if type(reply) is not dict or reply.get("op") != "called" or ("raised" in reply) == ("result" in reply):
+        raise WireError("a call's reply must hold either a result or an exception")
+    decoder = Decoder(blobs, workdir, tensors=True)
+    if "args_after" in reply:
+        try:
+            write_back(args, decoder.decode(reply["args_after"]))
+        except WireError:
+            pass  # the check's arguments stay as the check made them
+    if "raised" in reply:
+        raise rebuild_exception(reply["raised"])
+    return decoder.decode(reply["result"])
+
+
 def round_trip(answer: Callable, workdir: str | None = None) -> Callable:
     """``answer`` as the grader sees it: arguments and result each sent through the wire.
 
@@ -764,22 +818,12 @@ def round_trip(answer: Callable, workdir: str | None = None) -> Callable:
         seed = current_seed()
         sent = Encoder(folder)
         tree = sent.encode_arguments([*args, kwargs])
-        *call_args, call_kwargs = Decoder(sent.blobs, folder).decode(tree)
+        header, blobs = read_message(_reader(pack({"args": tree}, sent.blobs)))
+        *call_args, call_kwargs = Decoder(blobs, folder).decode(header["args"])
         set_seed(seed)
-        try:
-            result = answer(*call_args, **call_kwargs)
-        except NotImplementedError:
-            raise
-        except Exception as err:  # noqa: BLE001 - rebuilt as the grader would see it
-            raise rebuild_exception(encode_exception(err)) from None
-        finally:  # an answer that changes its arguments in place is seen doing so
-            after = Encoder(folder, datasets="recording")
-            tree_after = after.encode_arguments(call_args)
-            write_back(args, Decoder(after.blobs, folder).decode(tree_after))
-        back = Encoder(folder, datasets="recording")
-        tree = back.encode(result)
-        _, blobs = read_message(_reader(pack({"v": tree}, back.blobs)))
-        return Decoder(blobs, folder, tensors=True).decode(tree)
+        reply, reply_blobs = answer_call(answer, call_args, call_kwargs, folder)
+        header, blobs = read_message(_reader(pack(reply, reply_blobs)))
+        return receive_call(header, blobs, args, folder)
 
     through_the_wire.__name__ = getattr(answer, "__name__", "answer")
     try:
