@@ -129,6 +129,10 @@ LONG_MODULES = {
     "course_utils/plots.py": "one small function per kind of figure the notebooks draw",
     "course_utils/slope_data.py": "the slope data set: drawing, files, manifest and loading, each "
     "short, used together by notebook 05 and its data script",
+    "course_utils/exercises/_keras_checks.py": "what the Keras exercises of several notebooks "
+    "check about a model: layers, activations, losses, metrics, optimizer, trainable state",
+    "course_tools/grading/wire.py": "one codec for everything that crosses the sandbox boundary: "
+    "each kind's encoder and validating decoder side by side, so the two cannot drift apart",
 }
 EXERCISE_MODULE_REASON = "one notebook's checks: each exercise's reference, named mistakes, hint and solution"
 MAX_LINES = 400

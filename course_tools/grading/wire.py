@@ -466,8 +466,8 @@ def _decode_keras_model(decoder, node, depth):
     except WireError:
         raise
     except Exception as err:  # noqa: BLE001 - e.g. a Lambda layer, which safe mode refuses
-        return Unsendable("Model", f"it cannot be loaded in safe mode ({type(err).__name__}: "
-                                   f"{str(err)[:200]}); use Keras's own layers")  # fmt: skip
+        lambdas = "it has a Lambda layer; " if _has_lambda(decoder._blob(node["v"])) else ""
+        return Unsendable("Model", f"{lambdas}safe mode refused it: {type(err).__name__}: {str(err)[:200]}")
     if node.get("record_fit") is True:
         _record_fit_calls(model)
     if "compiled_trainable" in node:
@@ -496,6 +496,18 @@ def _decode_keras_model(decoder, node, depth):
             raise WireError("fit calls that are not a list")
         object.__setattr__(model, "_course_fit_calls", calls)
     return model
+
+
+def _has_lambda(data: bytes) -> bool:
+    """Whether a ``.keras`` file's config names a Lambda layer (read as JSON, never run)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            config = archive.read("config.json")[:MAX_HEADER_BYTES]
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+    return b'"class_name": "Lambda"' in config
 
 
 def _decode_keras_ref(decoder, node, depth):
@@ -737,9 +749,10 @@ def _write_back_model(original, changed) -> None:
         _set_weights(original, after)
     layers_before, layers_after = _all_layers(original), _all_layers(changed)
     if [type(x).__name__ for x in layers_before] == [type(x).__name__ for x in layers_after]:
+        # outermost first: setting a model's flag sets all its layers', then each gets its own
+        original.trainable = bool(changed.trainable)
         for mine, theirs in zip(layers_before, layers_after, strict=True):
             mine.trainable = bool(theirs.trainable)
-        original.trainable = bool(changed.trainable)
     calls = getattr(changed, "_course_fit_calls", None)
     if isinstance(getattr(original, "_fit_calls", None), list) and isinstance(calls, list):
         original._fit_calls.extend(tuple(call) for call in calls if type(call) is list and len(call) == 3)

@@ -70,6 +70,12 @@ class LossInfo:
     loss: Any
 
 
+LAMBDA_EXPLANATION = (
+    "A Lambda layer holds Python code that a .keras file does not load safely: use Keras's own "
+    "layers (Rescaling, Normalization)."
+)
+
+
 def as_model(value: Any, call: str):
     """``value`` if it is a ``keras.Model``, else :class:`IncorrectAnswer` naming what it is.
 
@@ -79,6 +85,10 @@ def as_model(value: Any, call: str):
 
     if isinstance(value, keras.Model):
         return value
+    if type(value).__name__ == "Unsendable":  # the grader could not rebuild it (see course_tools)
+        reason = getattr(value, "reason", "")
+        extra = f" {LAMBDA_EXPLANATION}" if "Lambda" in reason else ""
+        raise IncorrectAnswer(f"{call} returned a model that could not be loaded back safely ({reason}).{extra}")
     extra = ""
     if value is None:
         extra = (

@@ -231,8 +231,7 @@ def _save_and_load(model, call):
             lambda_layer = any(type(layer).__name__ == "Lambda" for layer in kc.all_layers(model))
             raise IncorrectAnswer(
                 f"{call}: the model could not be saved and loaded back ({type(err).__name__}: {str(err)[:200]})."
-                + (" A Lambda layer holds Python code that a .keras file does not load safely: use "
-                   "Keras's own layers (Rescaling, Normalization)." if lambda_layer else "")
+                + (f" {kc.LAMBDA_EXPLANATION}" if lambda_layer else "")
             ) from err
 
 
@@ -288,6 +287,8 @@ def _check_deployable(answer) -> str:
     core = _test_core()
     call = describe_call(answer, (Shown("<core model>"), mean, variance), {})
     model = call_answer(answer, core, mean, variance)
+    if type(model).__name__ == "Unsendable":  # could not cross into the grader: say why
+        kc.as_model(model, call)
     if not isinstance(model, keras.Model):
         raise IncorrectAnswer(
             f"{call} returned {type(model).__name__}, not a keras.Model."
