@@ -11,7 +11,12 @@ under a supported one it finds on the machine, or says how to get one.
 
 Instructors and maintainers also have:
 
-    python3 course.py grade SUBMISSIONS...  run and grade submitted notebooks (--out grades)
+    python3 course.py release --out DIR --solutions-available TEXT
+                                          write what learners receive for an assignment: the
+                                          student notebooks and course_utils without checks or
+                                          solutions
+    python3 course.py grade SUBMISSIONS...  run each submission in a sandbox and grade it with
+                                          the course's checks (--out grades; needs bubblewrap)
     python3 course.py nbgrader-export     write an nbgrader course folder (--out nbgrader-course)
     python3 course.py benchmark           time every notebook, its memory and throughput
 

@@ -186,6 +186,8 @@ def _execute(run: _Run, learner_package: Path) -> None:
             grade.run, grade.run_detail = stop.kind, _cell_detail(stop.detail, run.current)
         except Exception as err:  # noqa: BLE001 - the grader's own failure costs this grade only
             grade.run, grade.run_detail = "grader error", f"{type(err).__name__}: {str(err)[:300]}"
+    if sandbox.peak_tree_bytes:
+        grade.peak_memory_mb = sandbox.peak_tree_bytes / 2**20
     _finish(run)
 
 

@@ -105,7 +105,8 @@ def _markdown(grades: list[NotebookGrade], refusals=()) -> str:
     for g in sorted(grades, key=lambda g: (g.release, g.student)):
         lines.append(f"### {g.student}: {g.release} ({g.score}/{len(g.exercises)})")
         lines.append("")
-        lines.append(f"- submission: `{g.submission}`; ran in {g.seconds:.0f} s: {g.run}"
+        memory = f", peak memory {g.peak_memory_mb:,.0f} MB" if g.peak_memory_mb else ""
+        lines.append(f"- submission: `{g.submission}`; ran in {g.seconds:.0f} s{memory}: {g.run}"
                      + (f" ({_one_line(g.run_detail)})" if g.run_detail else ""))  # fmt: skip
         lines.append(f"- sandbox: {g.sandbox}")
         for flag in g.flags:

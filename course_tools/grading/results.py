@@ -29,11 +29,12 @@ class NotebookGrade:
     submission: str
     release: str
     exercises: list[ExerciseGrade] = field(default_factory=list)
-    run: str = "not run"  # completed, timeout, kernel died, ...
+    run: str = "not run"  # completed, timeout, memory limit, process ended, protocol error, ...
     run_detail: str = ""
     cell_errors: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # changes outside exercise cells
     seconds: float = 0.0
+    peak_memory_mb: float | None = None  # all the notebook's processes together, where measured
     sandbox: str = ""
 
     @property

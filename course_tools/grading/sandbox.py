@@ -252,6 +252,7 @@ class Sandbox:
                 except OSError:
                     pass
         if self._tree is not None:
+            self.peak_tree_bytes = max(self.peak_tree_bytes, self._tree.peak_bytes() or 0)
             self._tree.remove()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
