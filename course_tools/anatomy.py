@@ -2,13 +2,13 @@
 
 An exercise cell of a solution notebook::
 
-    # Exercise 3: parameters of a Conv2D layer
-    def conv2d_param_count(kernel_size, in_channels, filters):
+    # Exercise 3: a made-up example
+    def double(x):
         ### BEGIN SOLUTION
-        return kernel_size * kernel_size * in_channels * filters + filters
+        return 2 * x
         ### END SOLUTION
 
-    checks.exercise_3.check(conv2d_param_count)
+    checks.exercise_3.check(double)
 
 * the first line is the heading ``# Exercise N: title``;
 * the solution sits between nbgrader's markers, inside a function body;

@@ -10,8 +10,11 @@ can change how a check decides.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,11 +233,34 @@ def _run_cells(sandbox: Sandbox, run: _Run, deadline: float) -> None:
         if exercise is None:
             by_number[number].status, by_number[number].message = FAILED, "this exercise has no check"
             continue
-        answer = _answer(sandbox, exercise.answer_name, deadline)
-        result = exercise.evaluate(answer)  # the course's check, here: SandboxStopped passes through
+        with _time_limit(deadline, run.settings):  # the check's own work counts too
+            answer = _answer(sandbox, exercise.answer_name, deadline)
+            result = exercise.evaluate(answer)  # the course's check, here: SandboxStopped passes through
         by_number[number].status = STATUS_OF_CHECK.get(result.status.value, FAILED)
         by_number[number].message = result.message
     run.current = None
+
+
+@contextlib.contextmanager
+def _time_limit(deadline: float, settings: GradingSettings):
+    """Stop a check that runs past the notebook's time limit (e.g. rebuilding a model whose file
+    declares thousands of layers): a SIGALRM raises SandboxStopped in the grader's main thread.
+    Elsewhere (another thread, Windows) only the sandbox's replies have a deadline."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SandboxStopped("timeout", f"the time limit of {settings.time_limit:g} s ran out "
+                                        "while the grader checked an answer")  # fmt: skip
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, max(0.01, deadline - time.monotonic()))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _cell_error(reply: dict):

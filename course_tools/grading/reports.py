@@ -94,16 +94,16 @@ def _markdown(grades: list[NotebookGrade], refusals=()) -> str:
             marks = {e.number: _SYMBOL[e.status] + ("!" if e.flags else "") for e in g.exercises}
             changes = len(g.flags) + sum(bool(e.flags) for e in g.exercises)
             lines.append(
-                f"| {g.student} | {g.score}/{len(g.exercises)} | "
+                f"| {_one_line(g.student)} | {g.score}/{len(g.exercises)} | "
                 + " | ".join(marks.get(n, "") for n in numbers)
-                + f" | {g.run} | {changes or ''} |"
+                + f" | {_one_line(g.run)} | {changes or ''} |"
             )
     if refusals:
         lines += ["", "## Not graded", ""]
         lines += [f"- `{_one_line(r.path)}`: {_one_line(r.reason)}" for r in refusals]
     lines += ["", "## Details", ""]
     for g in sorted(grades, key=lambda g: (g.release, g.student)):
-        lines.append(f"### {g.student}: {g.release} ({g.score}/{len(g.exercises)})")
+        lines.append(f"### {_one_line(g.student)}: {_one_line(g.release)} ({g.score}/{len(g.exercises)})")
         lines.append("")
         memory = f", peak memory {g.peak_memory_mb:,.0f} MB" if g.peak_memory_mb else ""
         lines.append(f"- submission: `{g.submission}`; ran in {g.seconds:.0f} s{memory}: {g.run}"

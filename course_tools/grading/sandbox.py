@@ -64,13 +64,9 @@ def _bwrap() -> str | None:
 
 
 def _readonly_paths() -> list[str]:
-    """What the runner needs to read: the Python installation and the course's packages."""
-    import course_tools
-    import course_utils
-
+    """What the runner needs to read: the Python installation (the course's own packages are
+    bound apart, as the learner package and the runner: see :func:`_bwrap_command`)."""
     paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
-    for package in (course_tools, course_utils):
-        paths.add(os.path.dirname(os.path.realpath(package.__file__)))
     import site
 
     for folder in site.getsitepackages():
@@ -80,7 +76,26 @@ def _readonly_paths() -> list[str]:
     return [p for p in kept if not any(p != q and p.startswith(q + "/") for q in kept)]
 
 
-def _bwrap_command(mode: str, settings: GradingSettings, learner_package: Path | None) -> list[str]:
+def _runner_package(folder: Path) -> Path:
+    """A ``course_tools`` holding only the runner and the codec, for the sandbox to see.
+
+    The rest of ``course_tools`` (the grader, the generators) is the instructor's and stays out.
+    """
+    grading = folder / "course_tools" / "grading"
+    grading.mkdir(parents=True)
+    (folder / "course_tools" / "__init__.py").write_text('"""The runner of a graded notebook."""\n')
+    (grading / "__init__.py").write_text("")
+    here = Path(__file__).parent
+    for name in ("_inside.py", "wire.py"):
+        (grading / name).write_bytes((here / name).read_bytes())
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return folder / "course_tools"
+
+
+def _bwrap_command(mode: str, settings: GradingSettings, learner_package: Path | None,
+                   runner: Path | None = None) -> list[str]:
+    import course_tools
     import course_utils
 
     command = [_bwrap(), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -105,6 +120,9 @@ def _bwrap_command(mode: str, settings: GradingSettings, learner_package: Path |
     if learner_package is not None:  # the release's course_utils, without answers, over the real one
         real = os.path.dirname(os.path.realpath(course_utils.__file__))
         command += _parents(real, made) + ["--ro-bind", str(learner_package), real]
+    if runner is not None:  # course_tools: the runner and the codec only
+        real = os.path.dirname(os.path.realpath(course_tools.__file__))
+        command += _parents(real, made) + ["--ro-bind", str(runner), real]
     command += ["--proc", "/proc", "--dev", "/dev",
                 # POSIX semaphores (multiprocessing's locks, which Keras's loaders use)
                 "--size", str(SHM_BYTES), "--perms", "1777", "--tmpfs", "/dev/shm",
@@ -188,6 +206,7 @@ class Sandbox:
         )
         self.workdir = tempfile.mkdtemp(prefix="course-grade-")
         self.peak_tree_bytes = 0
+        self._runner = _runner_package(Path(self.workdir) / "runner")
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -206,9 +225,9 @@ class Sandbox:
             env = {**_sandbox_env(), "HOME": os.path.join(self.workdir, "home"), "TMPDIR": self.workdir,
                    "MPLCONFIGDIR": os.path.join(self.workdir, "home", ".matplotlib")}
             command, cwd = runner, self.workdir
-        else:
-            env, cwd = None, "/"
-            command = _bwrap_command(mode, self.settings, self.package) + runner
+        else:  # bubblewrap itself gets no more of the grader's environment than the notebook
+            env, cwd = {"PATH": os.defpath, "LANG": "C.UTF-8"}, "/"
+            command = _bwrap_command(mode, self.settings, self.package, self._runner) + runner
             if mode == "bwrap-root":
                 command.append(f"--drop-to={NOBODY[0]}:{NOBODY[1]}")
         tree = self._tree
@@ -363,5 +382,12 @@ class Sandbox:
         self._stop("process ended", detail)
 
     def request(self, header: dict, blobs=(), deadline: float = 0.0) -> tuple[dict, list[bytes]]:
-        self._send(header, blobs, deadline)
-        return self._receive(deadline)
+        """Send one message and read the reply; anything odd stops this submission's run."""
+        try:
+            self._send(header, blobs, deadline)
+            return self._receive(deadline)
+        except SandboxStopped:
+            raise
+        except Exception as err:  # noqa: BLE001 - never an exception a check could take for the answer's
+            self._stop("protocol error", f"the channel to the notebook's process broke: "
+                                         f"{type(err).__name__}: {str(err)[:200]}")  # fmt: skip

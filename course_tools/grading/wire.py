@@ -461,6 +461,9 @@ def _decode_course(decoder, node, depth):
 
 
 def _decode_keras_model(decoder, node, depth):
+    refused = _vet_model(decoder._blob(node["v"]))
+    if refused:
+        return Unsendable("Model", refused)
     try:
         model = decoder._model(node["v"])
     except WireError:
@@ -498,6 +501,74 @@ def _decode_keras_model(decoder, node, depth):
     return model
 
 
+MAX_MODEL_LAYERS = 300
+MAX_MODEL_WEIGHTS = 32 * 2**20  # numbers (128 MB of float32): the course's largest has 2.3 M
+_SIZE_KEYS = ("units", "filters", "input_dim", "output_dim", "num_heads", "key_dim", "value_dim",
+              "depth_multiplier", "groups")  # fmt: skip
+
+
+def _declared_weights(layer: dict) -> int:
+    """How many numbers a layer's config makes Keras allocate when it is built (an estimate for
+    the weighted layer types; 0 for the others). Read from data, before anything is built."""
+    config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+    shape = (layer.get("build_config") or {}).get("input_shape") if isinstance(layer.get("build_config"), dict) else None
+    last = shape[-1] if isinstance(shape, list) and shape and type(shape[-1]) is int else 1
+    kernel = config.get("kernel_size", 1)
+    area = math.prod(kernel) if isinstance(kernel, list) and all(type(k) is int for k in kernel) else (
+        kernel if type(kernel) is int else 1)  # fmt: skip
+    sizes = {key: config.get(key) for key in _SIZE_KEYS}
+    numbers = {k: v if type(v) is int and v > 0 else 1 for k, v in sizes.items()}
+    kind = str(layer.get("class_name", ""))
+    if kind in ("Dense",):
+        return numbers["units"] * (last + 1)
+    if kind.startswith(("Conv", "Conv1D", "Conv2D", "Conv3D")):
+        return area * last * numbers["filters"] + numbers["filters"]
+    if kind.startswith("Depthwise"):
+        return area * last * numbers["depth_multiplier"]
+    if kind.startswith("Separable"):
+        return area * last * numbers["depth_multiplier"] + last * numbers["depth_multiplier"] * numbers["filters"]
+    if kind == "Embedding":
+        return numbers["input_dim"] * numbers["output_dim"]
+    if kind in ("LSTM", "GRU", "SimpleRNN", "LSTMCell", "GRUCell", "SimpleRNNCell"):
+        return 4 * numbers["units"] * (last + numbers["units"] + 1)
+    if kind == "MultiHeadAttention":
+        return 4 * numbers["num_heads"] * max(numbers["key_dim"], numbers["value_dim"]) * (last + 1)
+    return 4 * last if "Normalization" in kind else 0
+
+
+def _vet_model(data: bytes) -> str | None:
+    """Why a ``.keras`` file must not be loaded (too many layers or weights declared), or None.
+
+    Loading builds every layer its config declares; a config edited to declare a huge layer or
+    thousands of layers would cost the grader memory or minutes before anything could refuse it.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            info = archive.getinfo("config.json")
+            if info.file_size > MAX_HEADER_BYTES:
+                return f"its config has {info.file_size:,} bytes"
+            config = json.loads(archive.read(info))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RecursionError) as err:
+        return f"it is not a readable .keras file ({type(err).__name__})"
+    layers, total, todo = 0, 0, [config]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            if "class_name" in node and isinstance(node.get("config"), dict) and "module" in node:
+                layers += 1
+                total += _declared_weights(node)
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+        if layers > MAX_MODEL_LAYERS:
+            return f"it declares more than {MAX_MODEL_LAYERS} layers"
+    if total > MAX_MODEL_WEIGHTS:
+        return f"it declares about {total:,} weights, more than the {MAX_MODEL_WEIGHTS:,} a graded model may have"
+    return None
+
+
 def _has_lambda(data: bytes) -> bool:
     """Whether a ``.keras`` file's config names a Lambda layer (read as JSON, never run)."""
     import zipfile
@@ -511,7 +582,13 @@ def _has_lambda(data: bytes) -> bool:
 
 
 def _decode_keras_ref(decoder, node, depth):
-    found = decoder._model(node["v"])
+    refused = _vet_model(decoder._blob(node["v"]))
+    if refused:
+        return Unsendable("Layer", refused)
+    try:
+        found = decoder._model(node["v"])
+    except Exception as err:  # noqa: BLE001 - as for a whole model
+        return Unsendable("Layer", f"its model cannot be loaded in safe mode: {type(err).__name__}")
     names = node["path"]
     if type(names) is not list or len(names) > 50 or any(type(n) is not str for n in names):
         raise WireError("a layer reference whose path is not a list of names")
@@ -702,8 +779,8 @@ def read_message(read_exact: Callable[[int], bytes]) -> tuple[dict, list[bytes]]
         raise WireError(f"a message header of {size} bytes is over the limit")
     try:
         header = json.loads(read_exact(size))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise WireError(f"a message header that is not JSON: {err}") from None
+    except (ValueError, RecursionError) as err:  # not JSON, nested past Python's limit, huge ints
+        raise WireError(f"a message header that is not usable JSON: {type(err).__name__}: {str(err)[:100]}") from None
     if type(header) is not dict:
         raise WireError("a message header that is not a JSON object")
     count = _LENGTH.unpack(read_exact(_LENGTH.size))[0]
