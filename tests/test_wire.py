@@ -167,13 +167,15 @@ def _message(header: dict, blobs=()) -> bytes:
     "data, error",
     [
         (wire._LENGTH.pack(wire.MAX_HEADER_BYTES + 1), "header"),
-        (wire._LENGTH.pack(3) + b"{x}" + wire._LENGTH.pack(0), "not JSON"),
+        (wire._LENGTH.pack(3) + b"{x}" + wire._LENGTH.pack(0), "not usable JSON"),
+        (wire._LENGTH.pack(200_000) + b"[" * 100_000 + b"]" * 100_000 + wire._LENGTH.pack(0), "RecursionError"),
         (wire._LENGTH.pack(2) + b"[]" + wire._LENGTH.pack(0), "JSON object"),
         (wire._LENGTH.pack(2) + b"{}" + wire._LENGTH.pack(wire.MAX_BLOBS + 1), "blobs"),
         (wire._LENGTH.pack(2) + b"{}" + wire._LENGTH.pack(1) + wire._LENGTH.pack(wire.MAX_BLOB_BYTES + 1), "limit"),
         (_message({"op": "x"})[:-3], "ends early"),
     ],
-    ids=["huge header", "not JSON", "not an object", "too many blobs", "huge blob", "cut short"],
+    ids=["huge header", "not JSON", "nested past Python's limit", "not an object", "too many blobs",
+         "huge blob", "cut short"],
 )
 def test_malformed_or_oversized_messages_are_refused(data, error):
     with pytest.raises(wire.WireError, match=error):
@@ -245,3 +247,66 @@ def test_a_returned_dataset_arrives_as_a_recording_of_its_passes():
     assert passes == [list(range(10))] * wire.RECORDED_PASSES
     with pytest.raises(wire.WireError, match="passes"):
         iter(got)
+
+
+def test_honest_but_unusual_results_cross_and_oversized_ones_become_one_placeholder():
+    weights = dict(zip(np.unique([3, 1, 2]), np.array([0.5, 1.0, 2.0]), strict=True))  # NumPy keys
+    got = _crossed(weights)
+    assert got == {1: 0.5, 2: 1.0, 3: 2.0} and all(type(k) is np.int64 for k in got)
+    assert _crossed({frozenset({1}): "a", (1, 2): "b"}) == {frozenset({1}): "a", (1, 2): "b"}
+    too_many = _crossed(list(range(wire.MAX_NODES + 10)))
+    too_deep = [[]]
+    for _ in range(wire.MAX_DEPTH + 3):
+        too_deep = [too_deep]
+    for placeholder in (too_many, _crossed(too_deep)):
+        assert isinstance(placeholder, wire.Unsendable) and "graded" in repr(placeholder)
+
+
+def _keras_file(model) -> bytes:
+    folder = tempfile.mkdtemp()
+    path = f"{folder}/model.keras"
+    model.save(path)
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _edited(data: bytes, edit) -> bytes:
+    import io
+    import json
+    import zipfile
+
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w") as archive:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "config.json":
+                content = json.dumps(edit(json.loads(content))).encode()
+            archive.writestr(item, content)
+    return target.getvalue()
+
+
+def test_model_files_are_vetted_before_anything_is_built():
+    import keras
+
+    honest = _keras_file(keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(4, name="d")]))
+    refused, weights = wire._vet_model(honest)
+    assert refused is None and weights == 36
+
+    def widen(config):
+        config["config"]["layers"][1]["config"]["units"] = 5000
+        return config
+
+    def unmodule(config):
+        del config["config"]["layers"][1]["module"]
+        return config
+
+    def deepen(config):
+        config["config"]["layers"] += [config["config"]["layers"][1]] * (wire.MAX_MODEL_LAYERS + 1)
+        return config
+
+    for edit, reason in ((widen, "units of 5,000"), (unmodule, "module"), (deepen, "layers")):
+        refused, _ = wire._vet_model(_edited(honest, edit))
+        assert refused and reason in refused, refused
+        folder = tempfile.mkdtemp()
+        got = wire.Decoder([_edited(honest, edit)], folder).decode({"t": "keras_model", "v": 0})
+        assert isinstance(got, wire.Unsendable) and reason in repr(got)

@@ -1,4 +1,4 @@
-"""The course's own grader: run each submission in a sandboxed kernel, report every exercise.
+"""The course's own grader: run each submission in a sandbox, check every exercise outside it.
 
 One module per job: :mod:`.release` (which release a submission answers, what changed),
 :mod:`.sandbox` (the confined kernel), :mod:`.execution` (running it and evaluating each

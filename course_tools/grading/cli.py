@@ -9,7 +9,7 @@ from pathlib import Path
 
 import course_tools.grading as package
 from course_tools.classroom import write_learner_package
-from course_tools.grading.execution import _readable_by_all, grade_notebook
+from course_tools.grading.execution import grade_notebook, readable_by_all
 from course_tools.grading.release import checks_module_of
 from course_tools.grading.results import FAILED, ExerciseGrade, NotebookGrade
 from course_tools.grading.roster import make_roster, printable
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT,
                         help="seconds per notebook (default %(default)g)")  # fmt: skip
     parser.add_argument("--memory-limit-gb", type=float, default=DEFAULT_MEMORY_GB,
-                        help="address space per kernel in GiB (default %(default)g)")  # fmt: skip
+                        help="address space of each of a notebook's processes in GiB (default %(default)g)")  # fmt: skip
     parser.add_argument("--tree-memory-limit-gb", type=float, default=DEFAULT_TREE_MEMORY_GB,
                         help="memory of all a notebook's processes together in GiB (default %(default)g)")  # fmt: skip
     parser.add_argument("--trusted", action="store_true",
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="course-grade-package-") as folder:
         # one learner package (the release's course_utils: no checks, no solutions) for all
         learner_package = write_learner_package(Path(folder), solutions_available="after grading")
-        _readable_by_all(Path(folder))
+        readable_by_all(Path(folder))
         return _grade_all(submissions, refusals, settings, capabilities, learner_package, args)
 
 

@@ -161,20 +161,32 @@ def grade_notebook(
             from course_tools.classroom import write_learner_package
 
             learner_package = write_learner_package(Path(folder), solutions_available="later")
-            _readable_by_all(Path(folder))
+            readable_by_all(Path(folder))
         _execute(run, Path(learner_package))
     grade.seconds = time.monotonic() - started
     return grade
 
 
-def _readable_by_all(folder: Path) -> None:
+def readable_by_all(folder: Path) -> None:
     """The sandbox's user (nobody) must read the learner package the grader wrote."""
     for path in [folder, *folder.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
+def _fresh_keras() -> None:
+    """Import Keras before any time limit runs (an import cut short by the alarm would leave
+    TensorFlow half-registered for every later learner), and start each submission from
+    Keras's initial state: no seed or models left by the previous learner's checks."""
+    import keras
+    from keras.src.backend.common import global_state
+
+    keras.backend.clear_session()
+    global_state.set_global_attribute("global_random_seed", None)
+
+
 def _execute(run: _Run, learner_package: Path) -> None:
     grade, settings = run.grade, run.settings
+    _fresh_keras()
     for cell in run.notebook.cells:  # a fresh run: stored outputs are not looked at
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

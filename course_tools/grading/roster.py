@@ -48,6 +48,9 @@ class Refusal:
     reason: str
 
 
+MAX_SUBMISSION_BYTES = 50 * 2**20  # a course notebook with its outputs has under 2 MB
+
+
 def printable(path) -> str:
     """``path`` as text that is safe to print or write into a report (one line, escaped)."""
     text = os.fsdecode(path) if not isinstance(path, str) else path
@@ -73,11 +76,14 @@ def _refuse_path(path: Path) -> str | None:
     try:
         if path.is_symlink() or path.parent.is_symlink():
             return "is a symbolic link (or inside one): put the real file there instead"
-        mode = os.lstat(path).st_mode
+        status = os.lstat(path)
     except OSError as err:
         return f"cannot be read ({err.strerror})"
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(status.st_mode):
         return "is not a regular file"
+    if status.st_size > MAX_SUBMISSION_BYTES:
+        return (f"has {status.st_size / 2**20:.0f} MB, more than the {MAX_SUBMISSION_BYTES / 2**20:.0f} MB "
+                "a notebook may have: clear its outputs (Edit > Clear Outputs of All Cells) and hand it in again")  # fmt: skip
     return None
 
 

@@ -15,7 +15,7 @@
 writable place, also ``HOME``), per-process limits (address space, file size, processes),
 and limits on the whole process tree: a control group where the grader may make one
 (:mod:`.cgroup`), else a watchdog that sums the tree's memory ten times a second. Every read
-has a deadline and a size cap; anything the process does wrong ends this submission only.
+and write has a deadline, every message a size cap; anything the process does wrong ends this submission only.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ __all__ = ["sandbox_capabilities", "describe_sandbox", "Sandbox", "SandboxStoppe
 
 NOBODY = (65534, 65534)
 SHM_BYTES = 64 * 2**20
+SANDBOX_PACKAGES = "/opt/course"  # the learner package and the runner, first on the sandbox's path
 BWRAP_MISSING = (
     "bubblewrap (bwrap) is not installed, so learners' notebooks cannot be confined: install it "
     "(Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap), or "
@@ -123,10 +124,17 @@ def _bwrap_command(mode: str, settings: GradingSettings, learner_package: Path |
     if runner is not None:  # course_tools: the runner and the codec only
         real = os.path.dirname(os.path.realpath(course_tools.__file__))
         command += _parents(real, made) + ["--ro-bind", str(runner), real]
+    # the same two packages where the sandbox's PYTHONPATH points, whatever finder the venv has
+    for package in (learner_package, runner):
+        if package is not None:
+            target = f"{SANDBOX_PACKAGES}/{Path(package).name}"
+            command += _parents(target, made) + ["--ro-bind", str(package), target]
     command += ["--proc", "/proc", "--dev", "/dev",
                 # POSIX semaphores (multiprocessing's locks, which Keras's loaders use)
                 "--size", str(SHM_BYTES), "--perms", "1777", "--tmpfs", "/dev/shm",
                 "--size", str(int(settings.file_bytes)), "--perms", "1777", "--tmpfs", "/tmp",
+                # nothing else writable: bwrap's own root and /dev are tmpfs mounts otherwise
+                "--remount-ro", "/dev", "--remount-ro", "/",
                 "--chdir", "/tmp", "--clearenv"]  # fmt: skip
     for name, value in _sandbox_env().items():
         command += ["--setenv", name, value]
@@ -152,7 +160,7 @@ def _sandbox_env() -> dict[str, str]:
         PATH=f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", HOME="/tmp/home", TMPDIR="/tmp",
         USER="learner", LOGNAME="learner", MPLBACKEND="Agg", MPLCONFIGDIR="/tmp/home/.matplotlib",
         PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE="1", TF_CPP_MIN_LOG_LEVEL="3",
-        PYTHONHASHSEED="0",
+        PYTHONHASHSEED="0", PYTHONPATH=SANDBOX_PACKAGES,
     )  # fmt: skip
     return env
 
@@ -199,14 +207,15 @@ class Sandbox:
         self.process: subprocess.Popen | None = None
         self.stopped: SandboxStopped | None = None
         self._stderr = b""
+        self.workdir = tempfile.mkdtemp(prefix="course-grade-")
+        self.peak_tree_bytes = 0
+        self._killer: threading.Timer | None = None
+        self._runner = _runner_package(Path(self.workdir) / "runner")
         self._tree = make_tree_limits(settings.tree_memory_bytes, settings.max_processes)
         self.tree_description = (
             f"{settings.tree_memory_gb:g} GiB and {settings.max_processes} processes for the whole "
             + ("process tree (control group)" if self._tree else "process tree (watched by the grader)")
         )
-        self.workdir = tempfile.mkdtemp(prefix="course-grade-")
-        self.peak_tree_bytes = 0
-        self._runner = _runner_package(Path(self.workdir) / "runner")
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -221,23 +230,29 @@ class Sandbox:
         runner = [sys.executable, "-m", "course_tools.grading._inside",
                   f"--memory-bytes={self.settings.memory_bytes}", f"--file-bytes={self.settings.file_bytes}",
                   f"--max-processes={self.settings.max_processes + self._own_processes()}"]  # fmt: skip
-        if mode == "none":
+        if mode == "none":  # the learner package and the runner first on the path, as in bwrap
             env = {**_sandbox_env(), "HOME": os.path.join(self.workdir, "home"), "TMPDIR": self.workdir,
-                   "MPLCONFIGDIR": os.path.join(self.workdir, "home", ".matplotlib")}
+                   "MPLCONFIGDIR": os.path.join(self.workdir, "home", ".matplotlib"),
+                   "PYTHONPATH": os.pathsep.join(str(p.parent) for p in (self._runner, self.package) if p)}  # fmt: skip
             command, cwd = runner, self.workdir
         else:  # bubblewrap itself gets no more of the grader's environment than the notebook
             env, cwd = {"PATH": os.defpath, "LANG": "C.UTF-8"}, "/"
             command = _bwrap_command(mode, self.settings, self.package, self._runner) + runner
             if mode == "bwrap-root":
                 command.append(f"--drop-to={NOBODY[0]}:{NOBODY[1]}")
-        tree = self._tree
+        if self._tree is not None:  # join the control group in a shell, not in a forked Python
+            command = self._tree.join_command() + command
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, cwd=cwd, start_new_session=True, close_fds=True,
-            preexec_fn=tree.join if tree else None,
         )  # fmt: skip
+        os.set_blocking(self.process.stdin.fileno(), False)  # writes must not block past a deadline
+        # whatever the grader is stuck in, the process is gone shortly after the deadline
+        self._killer = threading.Timer(max(0.0, deadline - time.monotonic()) + 5.0, self._kill)
+        self._killer.daemon = True
+        self._killer.start()
         threading.Thread(target=self._drain_stderr, daemon=True).start()
-        if tree is None:
+        if self._tree is None:
             threading.Thread(target=self._watch_memory, daemon=True).start()
         header, _ = self._receive(deadline)
         if header.get("op") != "ready":
@@ -253,7 +268,16 @@ class Sandbox:
         return sum(p.info["num_threads"] or 1 for p in psutil.process_iter(["uids", "num_threads"])
                    if p.info["uids"] and p.info["uids"].real == uid)  # fmt: skip
 
+    def _kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, 9)
+            except OSError:
+                pass
+
     def close(self) -> None:
+        if self._killer is not None:
+            self._killer.cancel()
         process = self.process
         if process is not None and process.poll() is None:
             try:
@@ -310,7 +334,7 @@ class Sandbox:
 
     def _stop(self, kind: str, detail: str):
         if self.stopped is None:
-            if self._tree is not None and self._tree.oom_killed():
+            if kind == "process ended" and self._tree is not None and self._tree.oom_killed():
                 kind, detail = "memory limit", (
                     f"the notebook's processes went over the {self.settings.tree_memory_gb:g} GiB "
                     "limit together and were killed")  # fmt: skip
@@ -342,8 +366,10 @@ class Sandbox:
                     self._ended()
                 continue
             try:
-                written = os.write(fd, data[: 1 << 16])
-            except (BrokenPipeError, OSError):
+                written = os.write(fd, data[: 1 << 16])  # non-blocking: may write only part
+            except BlockingIOError:
+                continue
+            except OSError:
                 self._ended()
             data = data[written:]
 

@@ -45,6 +45,11 @@ class GradingSettings:
     max_processes: int = field(default_factory=_default_processes)
 
     def __post_init__(self) -> None:
+        for name in ("file_bytes", "max_processes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be a whole number, got {value!r}; e.g. "
+                                 f"GradingSettings({name}={512 * 2**20 if name == 'file_bytes' else 512}).")  # fmt: skip
         for name in ("time_limit", "memory_gb", "tree_memory_gb", "file_bytes", "max_processes"):
             value = getattr(self, name)
             if (

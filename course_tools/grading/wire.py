@@ -76,6 +76,10 @@ class WireError(ValueError):
     """A message from the sandbox that is malformed or too large."""
 
 
+class _TooLarge(Exception):
+    """A value over the encoder's limits: it travels as one placeholder."""
+
+
 class Unsendable:
     """Stands for a value that cannot leave the notebook (e.g. an object of the learner's class).
 
@@ -150,7 +154,7 @@ class Encoder:
         if datasets not in ("elements", "recording"):
             raise ValueError(f"datasets must be 'elements' or 'recording', got {datasets!r}.")
         self.workdir, self.datasets, self.blobs = workdir, datasets, []
-        self._nodes = 0
+        self._nodes, self._bytes = 0, 0
         self._keras_seen: dict[int, tuple[int, list[str]]] = {}  # id -> (model blob, layer path)
         self._keep: list = []  # objects whose ids are in _keras_seen stay alive meanwhile
         self._emitted: set[int] = set()  # model blobs already sent as a whole model
@@ -168,7 +172,10 @@ class Encoder:
             models = [v for v in values if isinstance(v, keras.Model)]
             for model in sorted(models, key=lambda m: -len(_all_layers(m))):
                 if id(model) not in self._keras_seen:
-                    self._model_blob(model)
+                    try:
+                        self._model_blob(model)
+                    except Exception:  # noqa: BLE001,S110 - it then travels (or fails) on its own
+                        pass
         return self.encode(list(values))
 
     def _model_node(self, model, blob: int, depth: int) -> dict:
@@ -206,15 +213,33 @@ class Encoder:
         if len(data) > MAX_BLOB_BYTES:
             raise WireError(f"a value of {len(data) / 2**20:.0f} MB is larger than the "
                             f"{MAX_BLOB_BYTES / 2**20:.0f} MB one value may have")  # fmt: skip
+        self._bytes += len(data)
+        if self._bytes > MAX_MESSAGE_BYTES // 2 or len(self.blobs) >= MAX_BLOBS // 2:
+            raise _TooLarge("it is too large to be graded")
         self.blobs.append(bytes(data))
         return len(self.blobs) - 1
 
     def encode(self, value: Any, depth: int = 0) -> dict:
+        """The tree of ``value``; a value over the limits is one placeholder as a whole."""
+        if depth == 0:
+            self._nodes = 0
+            try:
+                tree = self._encode_node(value, 0)
+            except (_TooLarge, RecursionError) as err:
+                return _unsendable(value, str(err) or "it is nested too deeply")
+            if len(json.dumps(tree)) > MAX_HEADER_BYTES // 2:
+                return _unsendable(value, "its description is too large to send")
+            return tree
+        return self._encode_node(value, depth)
+
+    def _encode_node(self, value: Any, depth: int) -> dict:
         self._nodes += 1
-        if depth > MAX_DEPTH or self._nodes > MAX_NODES:
-            return _unsendable(value, "nested too deeply or too large")
+        if depth >= MAX_DEPTH or self._nodes > MAX_NODES:
+            raise _TooLarge("it is nested too deeply or has too many parts to be graded")
         try:
             return self._encode(value, depth)
+        except (_TooLarge, RecursionError):
+            raise
         except WireError as err:
             return _unsendable(value, str(err))
         except Exception as err:  # noqa: BLE001 - e.g. a model that cannot be saved
@@ -353,6 +378,19 @@ class Decoder:
         self.blobs, self.workdir, self.tensors = blobs, workdir, tensors
         self._nodes = 0
         self._models: dict[int, Any] = {}  # blob -> model: one object however often it is named
+        self._vetted: dict[int, str | None] = {}
+        self._weights = 0
+
+    def _vet(self, index: Any) -> str | None:
+        """Why the model in blob ``index`` must not be built; its weights count against the
+        message's budget (twice one model's), so many models cannot add up either."""
+        if index not in self._vetted:
+            refused, weights = _vet_model(self._blob(index))
+            self._weights += weights
+            if refused is None and self._weights > 2 * MAX_MODEL_WEIGHTS:
+                refused = "the models of this answer declare too many weights together"
+            self._vetted[index] = refused
+        return self._vetted[index]
 
     def _model(self, index: Any):
         blob = self._blob(index)
@@ -397,7 +435,7 @@ def _decode_const(decoder, node, depth):
 
 def _decode_int(decoder, node, depth):
     text = node["v"]
-    if type(text) is not str or len(text) > 4000:
+    if type(text) is not str or len(text) > 4300:  # Python's own limit for str -> int
         raise WireError("an int that is not a short decimal string")
     return int(text)
 
@@ -422,8 +460,10 @@ def _decode_dict(decoder, node, depth):
     result = {}
     for key, value in pairs:
         key = decoder.decode(key, depth + 1)
-        if not isinstance(key, (str, int, float, bool, tuple, type(None))):
-            raise WireError(f"a dict key of type {type(key).__name__}")
+        try:
+            hash(key)
+        except TypeError:
+            raise WireError(f"a dict key of type {type(key).__name__}, which is not hashable") from None
         result[key] = decoder.decode(value, depth + 1)
     return result
 
@@ -461,7 +501,7 @@ def _decode_course(decoder, node, depth):
 
 
 def _decode_keras_model(decoder, node, depth):
-    refused = _vet_model(decoder._blob(node["v"]))
+    refused = decoder._vet(node["v"])
     if refused:
         return Unsendable("Model", refused)
     try:
@@ -476,7 +516,8 @@ def _decode_keras_model(decoder, node, depth):
     if "compiled_trainable" in node:
         recorded, layers = node["compiled_trainable"], list(model._flatten_layers())
         if type(recorded) is not list or len(recorded) != len(layers) or any(
-            type(r) is not list or len(r) != 3 or r[2] not in (None, True, False) for r in recorded
+            type(r) is not list or len(r) != 3 or type(r[0]) is not str or type(r[1]) is not str
+            or type(r[2]) not in (bool, type(None)) for r in recorded
         ):
             raise WireError("a compile-time trainable state that does not match the model's layers")
         flags: dict = {}  # (class, name) -> flags in order: layer order differs after loading
@@ -507,20 +548,21 @@ _SIZE_KEYS = ("units", "filters", "input_dim", "output_dim", "num_heads", "key_d
               "depth_multiplier", "groups")  # fmt: skip
 
 
-def _declared_weights(layer: dict) -> int:
+def _declared_weights(layer: dict, widest: int) -> int:
     """How many numbers a layer's config makes Keras allocate when it is built (an estimate for
-    the weighted layer types; 0 for the others). Read from data, before anything is built."""
+    the weighted layer types; 0 for the others). Without a recorded input shape, the widest
+    size in the model stands for its input width. Read from data, before anything is built."""
     config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
     shape = (layer.get("build_config") or {}).get("input_shape") if isinstance(layer.get("build_config"), dict) else None
-    last = shape[-1] if isinstance(shape, list) and shape and type(shape[-1]) is int else 1
+    last = shape[-1] if isinstance(shape, list) and shape and type(shape[-1]) is int else widest
     kernel = config.get("kernel_size", 1)
     area = math.prod(kernel) if isinstance(kernel, list) and all(type(k) is int for k in kernel) else (
         kernel if type(kernel) is int else 1)  # fmt: skip
     sizes = {key: config.get(key) for key in _SIZE_KEYS}
     numbers = {k: v if type(v) is int and v > 0 else 1 for k, v in sizes.items()}
     kind = str(layer.get("class_name", ""))
-    if kind in ("Dense",):
-        return numbers["units"] * (last + 1)
+    if kind in ("Dense", "EinsumDense"):
+        return numbers["units"] * (last + 1) if kind == "Dense" else widest * (last + 1)
     if kind.startswith(("Conv", "Conv1D", "Conv2D", "Conv3D")):
         return area * last * numbers["filters"] + numbers["filters"]
     if kind.startswith("Depthwise"):
@@ -531,42 +573,74 @@ def _declared_weights(layer: dict) -> int:
         return numbers["input_dim"] * numbers["output_dim"]
     if kind in ("LSTM", "GRU", "SimpleRNN", "LSTMCell", "GRUCell", "SimpleRNNCell"):
         return 4 * numbers["units"] * (last + numbers["units"] + 1)
-    if kind == "MultiHeadAttention":
+    if kind.startswith("ConvLSTM"):
+        return 4 * area * numbers["filters"] * (last + numbers["filters"] + 1)
+    if kind in ("MultiHeadAttention", "GroupQueryAttention"):
         return 4 * numbers["num_heads"] * max(numbers["key_dim"], numbers["value_dim"]) * (last + 1)
     return 4 * last if "Normalization" in kind else 0
 
 
-def _vet_model(data: bytes) -> str | None:
-    """Why a ``.keras`` file must not be loaded (too many layers or weights declared), or None.
+MAX_CONFIG_INT = 4096  # units, filters, shapes, vocabulary: the course's largest is 512
+MAX_CONFIG_FACTOR = 64  # sizes that multiply activations: up-sampling, repeats, strides, padding
+_FACTOR_KEYS = ("size", "n", "strides", "dilation_rate", "padding", "cropping", "pool_size")
+_FREE_KEYS = ("seed", "keras_history", "registered_name", "shared_object_id")  # ints here are not sizes
 
-    Loading builds every layer its config declares; a config edited to declare a huge layer or
-    thousands of layers would cost the grader memory or minutes before anything could refuse it.
+
+def _vet_config(config) -> tuple[str | None, int]:
+    """Why a model or layer config must not be built, or None; and the weights it declares.
+
+    Every object in it must name a ``keras`` module (no legacy objects without one), every
+    number a size is capped (:data:`MAX_CONFIG_INT`, and :data:`MAX_CONFIG_FACTOR` for sizes
+    that multiply activations), at most :data:`MAX_MODEL_LAYERS` layers and
+    :data:`MAX_MODEL_WEIGHTS` weights are declared. Read as data, before anything is built.
     """
+    layers, total, todo, widest = 0, 0, [(config, "")], 1
+    weighted = []
+    while todo:
+        node, key = todo.pop()
+        if key in _FREE_KEYS:
+            continue
+        if isinstance(node, dict):
+            kind = node.get("class_name")
+            if kind is not None:
+                module = node.get("module")
+                dunder = isinstance(kind, str) and kind.startswith("__") and kind.endswith("__")
+                if not dunder and not (isinstance(module, str) and module.split(".")[0] == "keras"):
+                    return f"its config has an object {str(kind)[:40]!r} of module {str(module)[:40]!r}", 0
+                if not dunder and isinstance(node.get("config"), dict):
+                    layers += 1
+                    weighted.append(node)
+                    if layers > MAX_MODEL_LAYERS:
+                        return f"it declares more than {MAX_MODEL_LAYERS} layers", 0
+            todo.extend((value, str(name)) for name, value in node.items())
+        elif isinstance(node, list):
+            todo.extend((value, key) for value in node)
+        elif type(node) is int:
+            limit = MAX_CONFIG_FACTOR if key in _FACTOR_KEYS else MAX_CONFIG_INT
+            if node > limit:
+                return f"it declares a {key or 'size'} of {node:,}, over the {limit:,} a graded model may have", 0
+            if key in ("batch_shape", "input_shape", "shape", "units", "filters", "output_dim"):
+                widest = max(widest, node)
+    for layer in weighted:
+        total += _declared_weights(layer, widest)
+    if total > MAX_MODEL_WEIGHTS:
+        return f"it declares about {total:,} weights, more than the {MAX_MODEL_WEIGHTS:,} a graded model may have", 0
+    return None, total
+
+
+def _vet_model(data: bytes) -> tuple[str | None, int]:
+    """:func:`_vet_config` of a ``.keras`` file's config."""
     import zipfile
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             info = archive.getinfo("config.json")
             if info.file_size > MAX_HEADER_BYTES:
-                return f"its config has {info.file_size:,} bytes"
+                return f"its config has {info.file_size:,} bytes", 0
             config = json.loads(archive.read(info))
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, RecursionError) as err:
-        return f"it is not a readable .keras file ({type(err).__name__})"
-    layers, total, todo = 0, 0, [config]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, dict):
-            if "class_name" in node and isinstance(node.get("config"), dict) and "module" in node:
-                layers += 1
-                total += _declared_weights(node)
-            todo.extend(node.values())
-        elif isinstance(node, list):
-            todo.extend(node)
-        if layers > MAX_MODEL_LAYERS:
-            return f"it declares more than {MAX_MODEL_LAYERS} layers"
-    if total > MAX_MODEL_WEIGHTS:
-        return f"it declares about {total:,} weights, more than the {MAX_MODEL_WEIGHTS:,} a graded model may have"
-    return None
+        return f"it is not a readable .keras file ({type(err).__name__})", 0
+    return _vet_config(config)
 
 
 def _has_lambda(data: bytes) -> bool:
@@ -582,7 +656,7 @@ def _has_lambda(data: bytes) -> bool:
 
 
 def _decode_keras_ref(decoder, node, depth):
-    refused = _vet_model(decoder._blob(node["v"]))
+    refused = decoder._vet(node["v"])
     if refused:
         return Unsendable("Layer", refused)
     try:
@@ -658,7 +732,11 @@ def _decode_keras_layer(decoder, node, depth):
     config = node["config"]
     if type(config) is not str or len(config) > 1_000_000:
         raise WireError("a layer config that is not a JSON string")
-    layer = keras.saving.deserialize_keras_object(json.loads(config), safe_mode=True)
+    config = json.loads(config)
+    refused, _ = _vet_config(config)
+    if refused or not (isinstance(config, dict) and config.get("class_name") not in ("Functional", "Sequential", "Model")):
+        return Unsendable("Layer", refused or "a model where one layer was expected")
+    layer = keras.saving.deserialize_keras_object(config, safe_mode=True)
     if not isinstance(layer, keras.layers.Layer) or isinstance(layer, keras.Model):
         raise WireError("a layer config that does not make one layer")
     weights = [decoder.decode(w, depth + 1) for w in node["weights"]]
@@ -893,7 +971,10 @@ def receive_call(reply: Any, blobs: list[bytes], args: tuple, workdir: str):
             pass  # the check's arguments stay as the check made them
     if "raised" in reply:
         raise rebuild_exception(reply["raised"])
-    return decoder.decode(reply["result"])
+    try:
+        return decoder.decode(reply["result"])
+    except WireError as err:  # a result that cannot be rebuilt is the answer's problem only
+        return Unsendable("result", str(err))
 
 
 def round_trip(answer: Callable, workdir: str | None = None) -> Callable:

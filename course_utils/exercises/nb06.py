@@ -432,7 +432,10 @@ def _check_fine_tuning(answer, seed: int = 0) -> str:
             "so the pretrained filters are adjusted, not overwritten."
         )
     _check_classifier_loss(returned, call)
-    inside = find_layer(returned, base) or base  # its copy, when the model crossed into the grader
+    inside = find_layer(returned, base)  # base itself, or its copy when the model crossed into the grader
+    if inside is None:
+        raise IncorrectAnswer(f"{call}: the returned model does not contain the backbone it was given; "
+                              "return the model you were given, with the backbone inside it.")  # fmt: skip
     layers = _bn_layers(inside)
     moving = [layer.moving_mean.numpy().copy() for layer in layers]
     first = inside.get_layer("block1_conv1").kernel.numpy().copy()
