@@ -1158,6 +1158,8 @@ def test_huge_output_keeps_the_grader_small_and_its_messages_short(tmp_path, cap
     del notebook.cells[exercise_cells(notebook)[2].index + 1 :]  # exercises 1 and 2 only
     _after_setup(notebook, FLOOD, 'raise RuntimeError("HUGE " + "x" * 50_000_000)')
     path = _write(notebook, tmp_path, "flooder")
+    import keras  # noqa: F401 - the grader imports Keras for every submission: not the flood's cost
+
     with _PeakRSS() as memory:
         grade = grade_notebook(
             path, settings=GradingSettings(time_limit=120), capabilities=capabilities
@@ -1360,3 +1362,33 @@ def test_a_slow_to_rebuild_model_cannot_stretch_a_grade_past_its_time_limit(tmp_
     assert grade.seconds < limit + 8, (
         f"graded in {grade.seconds:.0f} s with a time limit of {limit} s"
     )
+
+
+STALLER = '''import json, os, struct, time
+text = json.dumps({"op": "cell_done", "error": None, "output": ""}).encode()
+forged = struct.pack("<Q", len(text)) + text + struct.pack("<Q", 0)
+for name in os.listdir("/proc/self/fd"):  # a reply for this cell, ahead of the real one
+    try:
+        os.write(int(name), forged)
+    except OSError:
+        pass
+time.sleep(3)  # the grader now fills the pipe with the next cell ...
+for name in os.listdir("/proc/self/fd"):  # ... of which a few KB are read, making room
+    try:
+        os.set_blocking(int(name), False)
+        os.read(int(name), 8192)
+    except OSError:
+        pass
+time.sleep(600)  # and the rest never'''
+
+
+def test_a_runner_that_stops_reading_cannot_block_the_graders_writes(tmp_path, capabilities):
+    notebook = _read(SOLUTION_02)
+    # the next cell is far larger than a pipe's buffer: writing it blocks if nobody reads
+    _after_setup(notebook, STALLER, "padding = 1  # " + "#" * 2_000_000)
+    path = _write(notebook, tmp_path, "staller")
+    started = time.monotonic()
+    grade = grade_notebook(path, settings=GradingSettings(time_limit=25), capabilities=capabilities)
+    assert grade.run == "timeout", (grade.run, grade.run_detail)
+    assert time.monotonic() - started < 60
+    assert grade.score == 0
