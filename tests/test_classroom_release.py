@@ -85,7 +85,7 @@ def _written(x):
 
 
 def _started(x):
-    y = x * 2  # the learner began, but the stub line is still reached
+    y = x * 2  # noqa: F841 - the learner began, but the stub line is still reached
     raise NotImplementedError("Exercise 1: replace this line with your code, then run the cell.")
 
 

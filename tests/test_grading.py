@@ -21,11 +21,11 @@ import nbformat
 import pytest
 
 from course_tools import grading
-from course_tools.grading import cli as grading_cli
 from course_tools.anatomy import exercise_cells
+from course_tools.grading import cli as grading_cli
 from course_tools.grading.settings import GradingSettings
-from course_utils.exercises import checks_for
 from course_utils.checks import exercises_in
+from course_utils.exercises import checks_for
 
 # Starts servers, browsers, kernels or whole pytest runs: `course.py check-pythons` leaves it out.
 pytestmark = pytest.mark.integration

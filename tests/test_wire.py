@@ -21,10 +21,16 @@ import tempfile
 
 import numpy as np
 import pytest
+from test_exercise_answers import (
+    ALL_EXERCISES,
+    NAMED_MISTAKES,
+    WRONG_KINDS,
+    _exercise,
+    naming_problems,
+)
 
 from course_tools.grading import wire
 from course_utils.checks import Status
-from test_exercise_answers import ALL_EXERCISES, NAMED_MISTAKES, WRONG_KINDS, _exercise, naming_problems
 
 
 def _reference(exercise):

@@ -11,9 +11,9 @@ import course_tools.grading as package
 from course_tools.classroom import write_learner_package
 from course_tools.grading.execution import grade_notebook, readable_by_all
 from course_tools.grading.release import checks_module_of
+from course_tools.grading.reports import write_reports
 from course_tools.grading.results import FAILED, ExerciseGrade, NotebookGrade
 from course_tools.grading.roster import make_roster, printable
-from course_tools.grading.reports import write_reports
 from course_tools.grading.sandbox import sandbox_capabilities
 from course_tools.grading.settings import (
     DEFAULT_MEMORY_GB,

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.checks import exercises_in
-
 from course_tools.anatomy import exercise_cells, heading_title
+from course_tools.grading import wire
 from course_tools.grading.release import (
     checks_module_of,
     compare_with_release,
@@ -33,15 +32,12 @@ from course_tools.grading.release import (
 from course_tools.grading.results import (
     FAILED,
     MISSING,
-    NOT_ATTEMPTED,
     NOT_RUN,
-    PASSED,
     STATUS_OF_CHECK,
     ExerciseGrade,
     NotebookGrade,
 )
 from course_tools.grading.roster import printable
-from course_tools.grading import wire
 from course_tools.grading.sandbox import (
     BWRAP_MISSING,
     Sandbox,
@@ -50,6 +46,7 @@ from course_tools.grading.sandbox import (
     sandbox_capabilities,
 )
 from course_tools.grading.settings import GradingSettings
+from course_utils.checks import exercises_in
 
 __all__ = ["grade_notebook"]
 
@@ -119,7 +116,6 @@ def grade_notebook(
     module = checks_module_of(release)
     exercises = exercises_in(module) if module is not None else []
     titles = {e.number: e.title for e in exercises}
-    answer_names = {e.number: e.answer_name for e in exercises}
     for number, exercise_cell in exercise_cells(released).items():
         titles.setdefault(number, heading_title(exercise_cell.source))
     grade = NotebookGrade(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.exercises import _keras_checks as kc
 from course_utils.checks import (
     ArrayClose,
     Exact,
@@ -15,6 +14,7 @@ from course_utils.checks import (
     describe_call,
     short_repr,
 )
+from course_utils.exercises import _keras_checks as kc
 
 
 def _reference_cross_correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:

@@ -12,7 +12,6 @@ import math
 import numpy as np
 
 from course_utils import metrics
-from course_utils.exercises import _keras_checks as kc
 from course_utils.checks import (
     ArrayClose,
     Exercise,
@@ -23,6 +22,7 @@ from course_utils.checks import (
     describe_call,
     short_repr,
 )
+from course_utils.exercises import _keras_checks as kc
 
 
 def _label_cases():
@@ -600,7 +600,6 @@ def _check_regression_head(answer) -> str:
     call = describe_call(answer, (Shown("<classifier>"), round(mean, 2)), {})
     keras.utils.set_random_seed(0)  # the head's initial weights, the same wherever the answer runs
     model = kc.as_model(call_answer(answer, classifier, mean), call)
-    layers = kc.all_layers(model)
     if kc.find_layer(model, classifier.get_layer("class")) is not None:
         raise IncorrectAnswer(
             f"{call}: the new head sits on the classifier's class probabilities. Take the backbone "

@@ -16,7 +16,11 @@ from course_utils.checks import (
     describe_call,
     short_repr,
 )
-from course_utils.exercises._keras_fit_checks import answer_or_reference, fit_and_predict, reference_function  # noqa: F401
+from course_utils.exercises._keras_fit_checks import (  # noqa: F401
+    answer_or_reference,
+    fit_and_predict,
+    reference_function,
+)
 
 # ------------------------------------------------------------------------------------------
 # Exercise 1: the same budget of gradient steps
