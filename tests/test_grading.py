@@ -262,9 +262,9 @@ def test_command_line_refuses_missing_files_and_unknown_notebooks(tmp_path, caps
 
 
 def test_without_bubblewrap_the_grader_refuses_unless_trusted(tmp_path, monkeypatch, capsys):
-    from course_tools.grading import sandbox as sandbox_module
+    from course_tools.grading import bubblewrap
 
-    monkeypatch.setattr(sandbox_module, "_bwrap", lambda: None)
+    monkeypatch.setattr(bubblewrap, "_bwrap", lambda: None)
     (tmp_path / "bob").mkdir()
     submission = tmp_path / "bob" / RELEASE_02.name
     submission.write_bytes(RELEASE_02.read_bytes())
