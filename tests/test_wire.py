@@ -51,6 +51,8 @@ def _crossed(value, *, datasets="recording"):
 # --- the grader decides as the notebook's check does ------------------------------------------
 
 
+# The answer tables in full: as test_exercise_answers.py, left out of check-pythons.
+@pytest.mark.slow
 @pytest.mark.parametrize("module, exercise", ALL_EXERCISES, ids=[f"{m}-{e.number}" for m, e in ALL_EXERCISES])
 def test_reference_solution_passes_through_the_wire_with_the_notebooks_message(module, exercise):
     reference = _reference(exercise)
@@ -60,6 +62,8 @@ def test_reference_solution_passes_through_the_wire_with_the_notebooks_message(m
     assert graded.message == in_notebook.message
 
 
+# The answer tables in full: as test_exercise_answers.py, left out of check-pythons.
+@pytest.mark.slow
 @pytest.mark.parametrize("module, number, answer, named", NAMED_MISTAKES,
                          ids=[f"{m}-{n}-{i}" for i, (m, n, *_) in enumerate(NAMED_MISTAKES)])  # fmt: skip
 def test_named_mistake_is_still_named_through_the_wire(module, number, answer, named):
@@ -70,6 +74,8 @@ def test_named_mistake_is_still_named_through_the_wire(module, number, answer, n
     assert not problems, problems
 
 
+# The answer tables in full: as test_exercise_answers.py, left out of check-pythons.
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", WRONG_KINDS)
 @pytest.mark.parametrize("module, exercise", ALL_EXERCISES, ids=[f"{m}-{e.number}" for m, e in ALL_EXERCISES])
 def test_answer_of_the_wrong_kind_is_refused_through_the_wire_as_in_the_notebook(module, exercise, kind):

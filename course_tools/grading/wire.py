@@ -878,6 +878,9 @@ def read_message(read_exact: Callable[[int], bytes]) -> tuple[dict, list[bytes]]
 def write_back(originals, after) -> None:
     """Copy what the learner's function did to its arguments onto the grader's own copies.
 
+    Checks must pass fresh objects (or copies): an argument kept between learners would carry
+    one learner's changes into the next one's grading.
+
     Arrays, lists and dicts are changed in place (as the function changed its copies); other
     arguments are left as they are. A check that compares arguments before and after a call
     then sees an answer that changes its inputs.
