@@ -91,7 +91,13 @@ def bwrap_command(mode: str, settings: GradingSettings, learner_package: Path | 
     for path in ("/etc/ld.so.cache", "/etc/localtime"):
         if os.path.exists(path):
             command += ["--ro-bind", path, path]
-    made: set[str] = set()
+    # the writable places first: the read-only binds below may lie inside /tmp (a course
+    # cloned there), and a tmpfs mounted after them would hide them
+    command += ["--proc", "/proc", "--dev", "/dev",
+                # POSIX semaphores (multiprocessing's locks, which Keras's loaders use)
+                "--size", str(SHM_BYTES), "--perms", "1777", "--tmpfs", "/dev/shm",
+                "--size", str(int(settings.file_bytes)), "--perms", "1777", "--tmpfs", "/tmp"]  # fmt: skip
+    made: set[str] = {"/tmp", "/dev", "/proc"}  # folders that exist now, with their own modes
     for path in _readonly_paths():
         command += _parents(path, made) + ["--ro-bind", path, path]
     if learner_package is not None:  # the release's course_utils, without answers, over the real one
@@ -105,13 +111,8 @@ def bwrap_command(mode: str, settings: GradingSettings, learner_package: Path | 
         if package is not None:
             target = f"{SANDBOX_PACKAGES}/{Path(package).name}"
             command += _parents(target, made) + ["--ro-bind", str(package), target]
-    command += ["--proc", "/proc", "--dev", "/dev",
-                # POSIX semaphores (multiprocessing's locks, which Keras's loaders use)
-                "--size", str(SHM_BYTES), "--perms", "1777", "--tmpfs", "/dev/shm",
-                "--size", str(int(settings.file_bytes)), "--perms", "1777", "--tmpfs", "/tmp",
-                # nothing else writable: bwrap's own root and /dev are tmpfs mounts otherwise
-                "--remount-ro", "/dev", "--remount-ro", "/",
-                "--chdir", "/tmp", "--clearenv"]  # fmt: skip
+    # nothing else writable: bwrap's own root and /dev are tmpfs mounts otherwise
+    command += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]
     for name, value in sandbox_env().items():
         command += ["--setenv", name, value]
     return command + ["--"]
