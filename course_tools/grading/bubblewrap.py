@@ -106,8 +106,10 @@ def bwrap_command(mode: str, settings: GradingSettings, learner_package: Path | 
     if runner is not None:  # course_tools: the runner and the codec only
         real = os.path.dirname(os.path.realpath(course_tools.__file__))
         command += _parents(real, made) + ["--ro-bind", str(runner), real]
-    # the same two packages where the sandbox's PYTHONPATH points, whatever finder the venv has
-    for package in (learner_package, runner):
+    # the same two packages where the sandbox's PYTHONPATH points, whatever finder the venv has,
+    # and the data scripts beside them (a notebook finds one next to course_utils)
+    scripts = Path(learner_package).parent / "data_scripts" if learner_package is not None else None
+    for package in (learner_package, runner, scripts if scripts and scripts.is_dir() else None):
         if package is not None:
             target = f"{SANDBOX_PACKAGES}/{Path(package).name}"
             command += _parents(target, made) + ["--ro-bind", str(package), target]

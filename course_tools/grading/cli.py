@@ -8,8 +8,7 @@ import tempfile
 from pathlib import Path
 
 import course_tools.grading as package
-from course_tools.classroom import write_learner_package
-from course_tools.grading.execution import grade_notebook, readable_by_all
+from course_tools.grading.execution import grade_notebook, write_learner_files
 from course_tools.grading.release import checks_module_of
 from course_tools.grading.reports import write_reports
 from course_tools.grading.results import FAILED, ExerciseGrade, NotebookGrade
@@ -64,8 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"WARNING: grading without a sandbox (--trusted): {capabilities['reason']}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="course-grade-package-") as folder:
         # one learner package (the release's course_utils: no checks, no solutions) for all
-        learner_package = write_learner_package(Path(folder), solutions_available="after grading")
-        readable_by_all(Path(folder))
+        learner_package = write_learner_files(Path(folder))
         return _grade_all(submissions, refusals, settings, capabilities, learner_package, args)
 
 

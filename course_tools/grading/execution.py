@@ -154,19 +154,27 @@ def grade_notebook(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="course-grade-package-") as folder:
         if learner_package is None:
-            from course_tools.classroom import write_learner_package
-
-            learner_package = write_learner_package(Path(folder), solutions_available="later")
-            readable_by_all(Path(folder))
+            learner_package = write_learner_files(Path(folder))
         _execute(run, Path(learner_package))
     grade.seconds = time.monotonic() - started
     return grade
 
 
-def readable_by_all(folder: Path) -> None:
-    """The sandbox's user (nobody) must read the learner package the grader wrote."""
+def write_learner_files(folder: Path) -> Path:
+    """What a graded notebook may read of the course, written into ``folder``: the classroom
+    release's ``course_utils`` (no checks, no solutions) and the data scripts beside it (a
+    notebook runs one). Readable by the sandbox's user; returns the package folder."""
+    import shutil
+
+    from course_tools.classroom import write_learner_package
+    from course_tools.layout import REPOSITORY
+
+    package = write_learner_package(folder, solutions_available="after grading")
+    shutil.copytree(REPOSITORY.root / "data_scripts", folder / "data_scripts",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     for path in [folder, *folder.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
+    return package
 
 
 def _fresh_keras() -> None:
