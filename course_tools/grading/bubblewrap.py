@@ -153,16 +153,24 @@ def sandbox_capabilities() -> dict:
         return {"mode": "none", "reason": "the sandbox needs Linux (bubblewrap)"}
     if _bwrap() is None:
         return {"mode": "none", "reason": BWRAP_MISSING}
-    mode = "bwrap-root" if os.geteuid() == 0 else "bwrap-user"
-    probe = [*bwrap_command(mode, GradingSettings(), None), sys.executable, "-c", "print('ok')"]
-    try:
-        result = subprocess.run(probe, capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return {"mode": "none", "reason": f"bubblewrap did not start: {err}"}
-    if result.returncode != 0 or result.stdout.strip() != "ok":
-        return {"mode": "none",
-                "reason": f"bubblewrap cannot make a sandbox here: {result.stderr.strip()[-300:]}"}  # fmt: skip
-    return {"mode": mode, "reason": ""}
+    # As root, the runner must also be able to become nobody: not so for a root that is only
+    # root inside a user namespace (e.g. `unshare --map-root-user`), which then grades as an
+    # ordinary account does.
+    drop = f"import os; os.setgroups([]); os.setgid({NOBODY[1]}); os.setuid({NOBODY[0]}); print('ok')"
+    modes = [("bwrap-root", drop)] if os.geteuid() == 0 else []
+    modes.append(("bwrap-user", "print('ok')"))
+    reason = ""
+    for mode, code in modes:
+        probe = [*bwrap_command(mode, GradingSettings(), None), sys.executable, "-c", code]
+        try:
+            result = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            reason = f"bubblewrap did not start: {err}"
+            continue
+        if result.returncode == 0 and result.stdout.strip() == "ok":
+            return {"mode": mode, "reason": ""}
+        reason = f"bubblewrap cannot make a sandbox here: {result.stderr.strip()[-300:]}"
+    return {"mode": "none", "reason": reason}
 
 
 def describe_sandbox(capabilities: dict, settings: GradingSettings, tree: str) -> str:
