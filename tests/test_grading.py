@@ -12,7 +12,6 @@ roster's refusals in test_grading_roster.py.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sandbox_tools import require_sandbox
 
 from course_tools import grading
 from course_tools.anatomy import exercise_cells
@@ -87,14 +87,6 @@ def _plant_mixed(folder) -> Path:
     return path
 
 
-def _no_sandbox(capabilities) -> None:
-    """Skip where bubblewrap cannot run; fail in CI, whose .ci/run installs it."""
-    message = f"no sandbox on this machine: {capabilities['reason']}"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message} (CI must grade in the sandbox: .ci/run installs bubblewrap)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def sandbox():
     return grading.sandbox_capabilities()
@@ -104,7 +96,7 @@ def sandbox():
 def graded(tmp_path_factory, sandbox):
     """Grade solutions, an untouched 02 and the mixed submission in one CLI run."""
     if sandbox["mode"] == "none":
-        _no_sandbox(sandbox)
+        require_sandbox(sandbox)
     folder = tmp_path_factory.mktemp("submissions")
     for name in GRADED_RELEASES:
         (folder / "solver").mkdir(exist_ok=True)
@@ -217,7 +209,7 @@ def test_infinite_loop_is_stopped_by_the_time_limit(tmp_path, sandbox):
     path = tmp_path / "looper_02_shape_arithmetic.ipynb"
     nbformat.write(notebook, path)
     if sandbox["mode"] == "none":
-        _no_sandbox(sandbox)
+        require_sandbox(sandbox)
     grade = grading.grade_notebook(path, settings=GradingSettings(time_limit=8), capabilities=sandbox)
     assert grade.run == "timeout", (grade.run, grade.run_detail)
     assert grade.seconds < 30

@@ -98,6 +98,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
+from sandbox_tools import require_sandbox
 
 from course_tools.anatomy import exercise_cells
 from course_tools.grading import grade_notebook, sandbox_capabilities
@@ -782,19 +783,11 @@ def _solution_snippets(tmp_path: Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _no_sandbox(capabilities) -> None:
-    """Skip where bubblewrap cannot run; fail in CI, whose .ci/run installs it."""
-    message = f"no sandbox on this machine: {capabilities['reason']}"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message} (CI must grade in the sandbox: .ci/run installs bubblewrap)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def capabilities():
     found = sandbox_capabilities()
     if found["mode"] == "none":
-        _no_sandbox(found)
+        require_sandbox(found)
     return found
 
 
