@@ -397,7 +397,8 @@ SWEEP = _code(
     hits, scanned = [], 0
     site = sysconfig.get_paths()["purelib"]
     files = [os.path.join(site, f) for f in os.listdir(site)]  # the editable install's finder
-    for top in ("/work", "/tmp", "/etc"):
+    # the course's own folder (wherever it was cloned), the sandbox's package folder, and the rest
+    for top in (__REPO__, "/opt", "/tmp", "/etc", os.path.expanduser("~")):
         for folder, folders, names in os.walk(top):
             folders[:] = [f for f in folders if f not in (".venv", "site-packages")]
             files += [os.path.join(folder, name) for name in names]
@@ -610,7 +611,7 @@ def _intruder(folder: Path, context: dict) -> Path:
             CANARY=str(context["canary"]),
             VICTIM=str(context["victim"]),
         ),
-        _code(SWEEP, SNIPPETS=context["snippets"]),
+        _code(SWEEP, SNIPPETS=context["snippets"], REPO=str(ROOT)),
         DISK_FILL,
         _code(
             DAEMON_START,
