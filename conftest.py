@@ -39,6 +39,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 offline_guard.install(OFFLINE_LOG)
 _offline_reported = 0  # bytes of the log already attributed to a test
 _offline_attempts: list[dict] = []
+_worker_attempt_count = 0  # refused in pytest-xdist workers, which keep their own lists
 
 _REPORTED_PACKAGES = (
     "tensorflow", "keras", "numpy", "matplotlib", "scikit-learn", "pillow",
@@ -98,7 +99,7 @@ def pytest_terminal_summary(terminalreporter, config):
     if late:
         terminalreporter.section("network access outside any test", red=True)
         terminalreporter.write_line(late)
-    count = len(_offline_attempts)
+    count = len(_offline_attempts) + _worker_attempt_count
     terminalreporter.write_line(
         f"offline guard: {count} network access attempt(s) refused"
         + ("" if count else "; the run stayed on this machine")
@@ -149,10 +150,28 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    config = session.config
     attempts = _new_offline_attempts()  # made outside any test, e.g. while a kernel shut down
-    if attempts:
-        session.config._offline_late = _describe_attempts(attempts)
+    late = [_describe_attempts(attempts)] if attempts else []
+    late += getattr(config, "_offline_late_in_workers", [])
+    if late:
+        config._offline_late = "\n".join(late)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if hasattr(config, "workeroutput"):  # a pytest-xdist worker: the controller reports for it
+        config.workeroutput["course_offline_attempts"] = len(_offline_attempts)
+        config.workeroutput["course_offline_late"] = late[0] if attempts else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """A pytest-xdist worker finished (``course.py test`` runs the suite in several): count the
+    attempts its guard refused, and fail the session for any it saw outside a test."""
+    global _worker_attempt_count
+    output = getattr(node, "workeroutput", None) or {}
+    _worker_attempt_count += output.get("course_offline_attempts", 0)
+    if output.get("course_offline_late"):
+        late = getattr(node.config, "_offline_late_in_workers", [])
+        node.config._offline_late_in_workers = [*late, output["course_offline_late"]]
 
 
 def pytest_unconfigure(config):

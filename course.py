@@ -376,6 +376,39 @@ s.close()
 RUN_AFTER_LOOPBACK_UP = LOOPBACK_UP + "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n"
 
 
+TEST_WORKER_MEMORY_GB = 3  # a test worker and the notebook kernel it runs, at their peak
+MAX_TEST_WORKERS = 4
+
+
+def test_workers() -> int:
+    """How many pytest-xdist workers ``course.py test`` starts: one per core, at most
+    MAX_TEST_WORKERS, and no more than the memory holds (TEST_WORKER_MEMORY_GB each)."""
+    cores = os.cpu_count() or 1
+    try:
+        memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): trust the cores
+        memory_gb = cores * TEST_WORKER_MEMORY_GB
+    return max(1, min(cores, MAX_TEST_WORKERS, int(memory_gb // TEST_WORKER_MEMORY_GB)))
+
+
+def worker_args(pytest_args: list[str]) -> list[str]:
+    """``-n N --dist loadfile`` for the test run, unless the caller chose workers themselves
+    (``-n``, ``--numprocesses``, ``--dist`` or ``-p no:xdist``) or one worker is all there is.
+
+    Most tests and notebooks keep one core busy, so running files side by side shortens the
+    suite; ``loadfile`` keeps each file (each notebook's cells, a module's shared fixtures)
+    in one worker, in order.
+    """
+    chosen = any(
+        arg in ("-n", "--numprocesses", "--dist", "no:xdist")
+        or arg.startswith(("--numprocesses=", "--dist=", "-pno:xdist"))
+        or (arg.startswith("-n") and not arg.startswith("--"))
+        for arg in pytest_args
+    )
+    workers = test_workers()
+    return [] if chosen or workers == 1 else ["-n", str(workers), "--dist", "loadfile"]
+
+
 def offline_prefix() -> list[str] | None:
     """``unshare`` arguments that cut the test run off the network, or None where impossible.
 
@@ -650,13 +683,14 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "test":
         setup()
         prefix = offline_prefix()
+        pytest_args = ["-m", "pytest", *worker_args(args.tool_args), *args.tool_args]
         if prefix is None:
             print("No network namespace here: the tests' in-process offline guard applies.")
-            exec_in_venv(["-m", "pytest", *args.tool_args])
-        os.environ["COURSE_TEST_NETNS"] = "on"  # conftest.py reports it, test_offline checks it
-        pytest_args = ["-m", "pytest", *args.tool_args]
-        shown = f"{' '.join(prefix[:-1])} (loopback only): {venv_python()} {' '.join(pytest_args)}"
-        exec_in_venv(["-c", RUN_AFTER_LOOPBACK_UP, *pytest_args], prefix, shown)
+            exec_in_venv(pytest_args)
+        else:
+            os.environ["COURSE_TEST_NETNS"] = "on"  # conftest.py reports it, test_offline checks it
+            shown = f"{' '.join(prefix[:-1])} (loopback only): {venv_python()} {' '.join(pytest_args)}"
+            exec_in_venv(["-c", RUN_AFTER_LOOPBACK_UP, *pytest_args], prefix, shown)
     elif args.command == "execute-solutions":
         setup()
         exec_in_venv(["-m", "course_tools.notebooks", "execute", *args.notebooks])

@@ -321,6 +321,35 @@ def test_instructor_commands_hand_their_arguments_to_the_venv(course, monkeypatc
         assert handed[0][0].endswith("run_benchmarks.py")
 
 
+@pytest.mark.parametrize(
+    "cores, memory_gb, workers",
+    [(1, 64, 1), (2, 24, 2), (16, 64, 4), (8, 7, 2), (4, 2, 1), (None, 8, 1)],
+)
+def test_test_workers_follow_the_cores_and_the_memory(course, monkeypatch, cores, memory_gb, workers):
+    monkeypatch.setattr(course.os, "cpu_count", lambda: cores)
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": int(memory_gb * 2**30 / 4096)}
+    monkeypatch.setattr(course.os, "sysconf", pages.__getitem__)
+    assert course.test_workers() == workers
+
+
+def test_the_test_command_runs_files_side_by_side_unless_told_otherwise(course, monkeypatch):
+    handed = []
+    monkeypatch.setattr(course, "setup", lambda gpu=False: None)
+    monkeypatch.setattr(course, "offline_prefix", lambda: None)
+    monkeypatch.setattr(course, "exec_in_venv", handed.append)
+    monkeypatch.setattr(course, "test_workers", lambda: 2)
+    course.main(["test", "tests/test_metrics.py", "-x"])
+    assert handed[-1] == ["-m", "pytest", "-n", "2", "--dist", "loadfile", "tests/test_metrics.py", "-x"]
+    for own_choice in (["-n", "0"], ["-n0"], ["--numprocesses=3"], ["-p", "no:xdist"], ["--dist", "load"]):
+        course.main(["test", *own_choice])
+        assert handed[-1] == ["-m", "pytest", *own_choice], own_choice
+    course.main(["test", "--nbval-lax"])  # an option that only starts with -n
+    assert handed[-1][2:4] == ["-n", "2"]
+    monkeypatch.setattr(course, "test_workers", lambda: 1)
+    course.main(["test", "-x"])
+    assert handed[-1] == ["-m", "pytest", "-x"]
+
+
 def test_offline_namespace_can_be_switched_off_and_is_linux_only(course, monkeypatch):
     monkeypatch.setenv("COURSE_TEST_NETNS", "off")
     assert course.offline_prefix() is None

@@ -86,6 +86,27 @@ def test_benchmark_measures_every_solution_notebook():
         benchmark.select_notebooks(["99"])
 
 
+def test_benchmark_table_judges_each_notebook_and_the_total_against_the_budgets():
+    spec = importlib.util.spec_from_file_location("run_benchmarks", ROOT / "benchmarks" / "run_benchmarks.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+
+    def row(name, seconds, memory):
+        return {"notebook": name, "seconds": seconds, "peak_memory_mb": memory, "main_model": None,
+                "images_per_second": None, "error": None}  # fmt: skip
+
+    rows = [row(p.stem, 20.0, 900) for p in SOLUTIONS]
+    table = benchmark.format_table(rows, None, None)
+    assert table.count("| ok |") == len(SOLUTIONS)
+    assert f"| all {len(SOLUTIONS)} | {20.0 * len(SOLUTIONS)} |" in table and "ok (budget 150 s)" in table
+    rows[0]["seconds"], rows[1]["peak_memory_mb"] = 31.0, 1600  # one too slow, one too big
+    rows[2]["seconds"] = 80.0  # and the seven together over 150 s
+    table = benchmark.format_table(rows, None, None)
+    assert table.count("OVER BUDGET") == 4, table
+    assert "OVER BUDGET (budget 150 s)" in table
+    assert "| all 2 | 51.0 | | | | - |" in benchmark.format_table(rows[:2], None, None)  # no total budget
+
+
 # --- the import graph: learner package at the bottom, tooling above it --------------------------
 
 

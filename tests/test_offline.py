@@ -180,8 +180,14 @@ def pytest_sessionfinish(session):
 """
 
 
-def test_suite_fails_on_network_access_even_when_the_code_hides_the_error(tmp_path):
-    """End to end, as `course.py test` runs: pytest + nbval + this repository's conftest.py.
+@pytest.mark.parametrize(
+    "workers, refused",
+    [([], 3), (["-n", "2", "--dist", "loadfile"], 5)],  # the late hook runs in each worker too
+    ids=["one process", "two xdist workers"],
+)
+def test_suite_fails_on_network_access_even_when_the_code_hides_the_error(tmp_path, workers, refused):
+    """End to end, as `course.py test` runs: pytest + nbval + this repository's conftest.py,
+    in one process and in pytest-xdist workers.
 
     A notebook cell and a unit test each try the network and swallow the error, and a hook
     tries it after the last test: the cell and the test fail, naming what they reached for,
@@ -206,7 +212,7 @@ def test_suite_fails_on_network_access_even_when_the_code_hides_the_error(tmp_pa
     result = subprocess.run(
         [
             sys.executable, "-m", "pytest", "-p", "conftest", "-c", str(ROOT / "pyproject.toml"),
-            "--rootdir", str(ROOT), "--confcutdir", str(tmp_path), "-q", "-p", "no:randomly",
+            "--rootdir", str(ROOT), "--confcutdir", str(tmp_path), "-q", "-p", "no:randomly", *workers,
             str(tmp_path / "reaches_out.ipynb"), str(tmp_path / "test_hidden.py"),
         ],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
@@ -218,7 +224,7 @@ def test_suite_fails_on_network_access_even_when_the_code_hides_the_error(tmp_pa
     assert "FAILED ::test_hidden_attempt - The offline guard" in out, out
     assert "example.com" in out and "1.1.1.1" in out, out
     assert "network access outside any test" in out and "late.example.org" in out, out
-    assert "offline guard: 3 network access attempt(s) refused" in out, out
+    assert f"offline guard: {refused} network access attempt(s) refused" in out, out
 
 
 # --------------------------------------------------------------------------------------------

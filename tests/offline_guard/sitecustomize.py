@@ -79,8 +79,13 @@ def _target_of(event: str, args: tuple):
 
 
 def install(log_path: str) -> None:
-    """Install the guard in this process (idempotent); attempts are logged to ``log_path``."""
+    """Install the guard in this process; attempts are logged to ``log_path``.
+
+    Installing again only moves the log (an audit hook cannot be removed): a pytest-xdist
+    worker starts with its controller's log from this file and switches to its own.
+    """
     if getattr(sys, "_course_offline_guard", None):
+        sys._course_offline_guard = log_path
         return
     sys._course_offline_guard = log_path
     busy = []
@@ -101,7 +106,7 @@ def install(log_path: str) -> None:
                 "argv": sys.argv[:3],
                 "stack": "".join(stack[-4:]),
             }
-            with open(log_path, "a", encoding="utf-8") as log:
+            with open(sys._course_offline_guard, "a", encoding="utf-8") as log:
                 log.write(json.dumps(entry) + "\n")
         finally:
             busy.pop()
