@@ -107,6 +107,31 @@ def test_benchmark_table_judges_each_notebook_and_the_total_against_the_budgets(
     assert "| all 2 | 51.0 | | | | - |" in benchmark.format_table(rows[:2], None, None)  # no total budget
 
 
+def test_slope_tradeoff_table_judges_the_worst_seed_and_refuses_bad_seeds(capsys):
+    spec = importlib.util.spec_from_file_location("slope_tradeoff", ROOT / "benchmarks" / "slope_tradeoff.py")
+    tradeoff = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tradeoff)
+
+    def row(name, worst_validation, worst_test):
+        return {"recipe": name, "steps": 600, "seconds_per_seed": 2.0, "validation_mean": 0.3,
+                "validation_worst": worst_validation, "test_mean": 0.3, "test_worst": worst_test,
+                "seeds": [0, 1, 2, 3, 4]}  # fmt: skip
+
+    table = tradeoff.format_table([row("meets", 0.45, 0.49), row("test over", 0.4, 0.51), row("val over", 0.5, 0.3)])
+    verdicts = [line.rsplit("|", 2)[-2].strip() for line in table.splitlines() if line.startswith("| ") and "recipe" not in line]
+    assert verdicts == ["yes", "no", "no"], table
+    # the recipe marked as the notebook's is the one notebook 05 trains with
+    marked = [recipe for name, recipe in tradeoff.RECIPES.items() if "notebook 05" in name]
+    source = (REPOSITORY.solutions / "05_slope_model.ipynb").read_text(encoding="utf-8")
+    passes, batch = re.search(r"TARGET_EPOCHS, TARGET_BATCH = scaled\((\d+)\), (\d+)", source).groups()
+    peak, warmup = re.search(r"TARGET_PEAK_RATE, TARGET_WARMUP = ([\d.e-]+), target_steps // (\d+)", source).groups()
+    assert marked == [(int(passes), int(batch), float(peak), 1 / int(warmup))], marked
+    for bad in (["--seeds", "-1"], ["--seeds", "1", "1"]):
+        with pytest.raises(SystemExit):
+            tradeoff.main(bad)
+        assert "--seeds must be distinct whole numbers" in capsys.readouterr().err
+
+
 # --- the import graph: learner package at the bottom, tooling above it --------------------------
 
 
