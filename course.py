@@ -392,7 +392,7 @@ def test_workers() -> int:
 
 
 def worker_args(pytest_args: list[str]) -> list[str]:
-    """``-n N --dist loadfile`` (in file order) for the test run, unless the caller chose workers themselves
+    """``-n N --dist loadfile`` for the test run, unless the caller chose workers themselves
     (``-n``, ``--numprocesses``, ``--dist`` or ``-p no:xdist``) or one worker is all there is.
 
     Most tests and notebooks keep one core busy, so running files side by side shortens the
@@ -406,11 +406,7 @@ def worker_args(pytest_args: list[str]) -> list[str]:
         for arg in pytest_args
     )
     workers = test_workers()
-    if chosen or workers == 1:
-        return []
-    # in the order of pyproject.toml's testpaths (the longest files first), not xdist's default
-    # of the files with the most tests first, which left the notebooks to the end
-    return ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]
+    return [] if chosen or workers == 1 else ["-n", str(workers), "--dist", "loadfile"]
 
 
 def offline_prefix() -> list[str] | None:
