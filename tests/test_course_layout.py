@@ -76,10 +76,16 @@ def test_readme_timing_table_has_the_notebook(path):
     )
 
 
+def _benchmark_script(name: str):
+    """A script of benchmarks/ loaded as a module (the folder is no package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_benchmark_measures_every_solution_notebook():
-    spec = importlib.util.spec_from_file_location("run_benchmarks", ROOT / "benchmarks" / "run_benchmarks.py")
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
+    benchmark = _benchmark_script("run_benchmarks")
     assert benchmark.select_notebooks() == SOLUTIONS
     assert benchmark.select_notebooks(["02"]) == [REPOSITORY.solutions / "02_shape_arithmetic.ipynb"]
     with pytest.raises(ValueError, match="no solution notebook starts with 99"):
@@ -87,9 +93,7 @@ def test_benchmark_measures_every_solution_notebook():
 
 
 def test_benchmark_table_judges_each_notebook_and_the_total_against_the_budgets():
-    spec = importlib.util.spec_from_file_location("run_benchmarks", ROOT / "benchmarks" / "run_benchmarks.py")
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
+    benchmark = _benchmark_script("run_benchmarks")
 
     def row(name, seconds, memory):
         return {"notebook": name, "seconds": seconds, "peak_memory_mb": memory, "main_model": None,
@@ -108,9 +112,7 @@ def test_benchmark_table_judges_each_notebook_and_the_total_against_the_budgets(
 
 
 def test_slope_tradeoff_table_judges_the_worst_seed_and_refuses_bad_seeds(capsys):
-    spec = importlib.util.spec_from_file_location("slope_tradeoff", ROOT / "benchmarks" / "slope_tradeoff.py")
-    tradeoff = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tradeoff)
+    tradeoff = _benchmark_script("slope_tradeoff")
 
     def row(name, worst_validation, worst_test):
         return {"recipe": name, "steps": 600, "seconds_per_seed": 2.0, "validation_mean": 0.3,
