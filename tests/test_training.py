@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_utils.training import initial_weights, reseed_random_layers, restart
+from course_utils.training import build_training_state, initial_weights, reseed_random_layers, restart
 
 keras = pytest.importorskip("keras")
 
@@ -135,3 +135,73 @@ def test_restart_refuses_weights_of_another_model():
     other = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="do not fit this model"):
         restart(model, other.get_weights())
+
+
+def _count_train_traces(model, x, y):
+    """How many times fit traced the one-step training function."""
+    from tensorflow.python.eager.polymorphic_function import tracing_compilation
+
+    names, original = [], tracing_compilation._create_concrete_function
+
+    def recording(*args, **kwargs):
+        function = original(*args, **kwargs)
+        names.append(str(function.name))
+        return function
+
+    tracing_compilation._create_concrete_function = recording
+    try:
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    finally:
+        tracing_compilation._create_concrete_function = original
+    return sum("one_step_on_data" in name for name in names)
+
+
+def _two_headed(seed):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(4,))
+    hidden = keras.layers.Dense(3, activation="relu")(inputs)
+    model = keras.Model(inputs, {"sum": keras.layers.Dense(1, name="sum")(hidden),
+                                 "sign": keras.layers.Dense(2, activation="softmax", name="sign")(hidden)})
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss={"sum": "mse", "sign": "sparse_categorical_crossentropy"},
+                  metrics={"sum": ["mae"], "sign": ["accuracy"]})
+    return model
+
+
+def test_build_training_state_leaves_fit_one_trace_and_changes_no_number():
+    x, y = _data()
+    targets = {"sum": y, "sign": (y[:, 0] > 0).astype("int64")}
+    fresh, prepared = _two_headed(0), _two_headed(0)
+    before = prepared.get_weights()
+    build_training_state(prepared, x, targets)
+    for a, b in zip(before, prepared.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # nothing learned
+    assert int(prepared.optimizer.iterations.numpy()) == 0
+    keras.utils.set_random_seed(1)
+    assert _count_train_traces(fresh, x, targets) == 2  # TensorFlow's trace to create variables, then the real one
+    keras.utils.set_random_seed(1)
+    assert _count_train_traces(prepared, x, targets) == 1
+    for a, b in zip(fresh.get_weights(), prepared.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fresh.get_metrics_result()["sign_accuracy"], prepared.get_metrics_result()["sign_accuracy"])
+
+
+def test_restart_builds_the_optimiser_so_a_model_without_metrics_traces_once():
+    x, y = _data()
+    model = _build()
+    model.compile(optimizer="adam", loss="mse")
+    restart(model, model.get_weights())
+    assert model.optimizer.built and _count_train_traces(model, x, y) == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: build_training_state("model", *_data()), TypeError, "model must be a keras.Model"),
+        (lambda: build_training_state(_build(), *_data()), ValueError, "not compiled"),
+        (lambda: build_training_state(_two_headed(0), [[1, 2, 3, 4]], _data()[1]), TypeError, "inputs must be an array"),
+        (lambda: build_training_state(_two_headed(0), _data()[0], {"sum": 3.0}), TypeError, r"targets\['sum'\] must be"),
+    ],
+)
+def test_build_training_state_refuses_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
