@@ -88,6 +88,49 @@ def pytest_report_header(config):
     ]
 
 
+# Seconds each of the slowest files took in one worker of a two-worker run of the suite on a
+# 2-core machine (2026-11-30). They only order the files: course.py test hands them out longest
+# first, so that both workers finish together instead of one waiting on a long file handed out
+# last. A file missing here counts a tenth of a second per test.
+SLOW_FILE_SECONDS = {
+    "tests/test_wire.py": 99,
+    "tests/test_grading_attacks.py": 97,
+    "tests/test_grading.py": 87,
+    "tests/test_exercise_answers.py": 79,
+    "solutions/05_slope_model.ipynb": 57,
+    "notebooks/05_slope_model.ipynb": 56,
+    "solutions/06_transfer_learning.ipynb": 54,
+    "notebooks/06_transfer_learning.ipynb": 50,
+    "tests/test_determinism.py": 44,
+    "notebooks/07_multitask_heads.ipynb": 42,
+    "solutions/03_heads.ipynb": 39,
+    "solutions/07_multitask_heads.ipynb": 38,
+    "notebooks/03_heads.ipynb": 36,
+    "solutions/01_cnn_basics.ipynb": 34,
+    "tests/test_browser_e2e.py": 32,
+    "notebooks/01_cnn_basics.ipynb": 31,
+    "tests/test_nbgrader_route.py": 24,
+    "tests/test_offline.py": 21,
+    "notebooks/04_label_scaling.ipynb": 20,
+    "solutions/04_label_scaling.ipynb": 19,
+    "tests/test_backbone.py": 19,
+    "tests/test_notebooks.py": 12,
+}
+
+
+def file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # Longest files first, each file's tests (a notebook's cells) kept in their order.
+    per_file = defaultdict(int)
+    for item in items:
+        per_file[file_of(item.nodeid)] += 1
+    seconds = {path: SLOW_FILE_SECONDS.get(path, 0.1 * count) for path, count in per_file.items()}
+    items.sort(key=lambda item: -seconds[file_of(item.nodeid)])
+
+
 def pytest_collection_finish(session):
     # Collection imported TensorFlow, Keras and every test module: objects that live for the whole
     # run. Frozen, Python's cycle collector stops walking them on every full collection, as
@@ -96,7 +139,7 @@ def pytest_collection_finish(session):
 
 
 def pytest_runtest_logreport(report):
-    path = report.nodeid.split("::", 1)[0]
+    path = file_of(report.nodeid)
     if path.endswith(".ipynb"):
         # setup of a notebook's first cell includes starting its kernel: count it too
         _notebook_seconds[path] += report.duration

@@ -392,12 +392,15 @@ def test_workers() -> int:
 
 
 def worker_args(pytest_args: list[str]) -> list[str]:
-    """``-n N --dist loadfile`` for the test run, unless the caller chose workers themselves
-    (``-n``, ``--numprocesses``, ``--dist`` or ``-p no:xdist``) or one worker is all there is.
+    """``-n N --dist loadfile --no-loadscope-reorder`` for the test run, unless the caller chose
+    workers themselves (``-n``, ``--numprocesses``, ``--dist`` or ``-p no:xdist``) or one worker
+    is all there is.
 
     Most tests and notebooks keep one core busy, so running files side by side shortens the
     suite; ``loadfile`` keeps each file (each notebook's cells, a module's shared fixtures)
-    in one worker, in order.
+    in one worker, in order. Files are handed out in collection order, which conftest.py sets
+    to the longest first; xdist's own order (most tests first) left long files of few tests,
+    such as the browser test, to the end, with the other worker idle.
     """
     chosen = any(
         arg in ("-n", "--numprocesses", "--dist", "no:xdist")
@@ -406,7 +409,7 @@ def worker_args(pytest_args: list[str]) -> list[str]:
         for arg in pytest_args
     )
     workers = test_workers()
-    return [] if chosen or workers == 1 else ["-n", str(workers), "--dist", "loadfile"]
+    return [] if chosen or workers == 1 else ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]
 
 
 def offline_prefix() -> list[str] | None:

@@ -339,7 +339,8 @@ def test_the_test_command_runs_files_side_by_side_unless_told_otherwise(course, 
     monkeypatch.setattr(course, "exec_in_venv", handed.append)
     monkeypatch.setattr(course, "test_workers", lambda: 2)
     course.main(["test", "tests/test_metrics.py", "-x"])
-    assert handed[-1] == ["-m", "pytest", "-n", "2", "--dist", "loadfile", "tests/test_metrics.py", "-x"]
+    assert handed[-1] == ["-m", "pytest", "-n", "2", "--dist", "loadfile", "--no-loadscope-reorder",
+                          "tests/test_metrics.py", "-x"]
     for own_choice in (["-n", "0"], ["-n0"], ["--numprocesses=3"], ["-p", "no:xdist"], ["--dist", "load"]):
         course.main(["test", *own_choice])
         assert handed[-1] == ["-m", "pytest", *own_choice], own_choice

@@ -203,3 +203,23 @@ def test_every_long_module_reason_is_still_needed():
     for name in LONG_MODULES:
         lines = len((ROOT / name).read_text(encoding="utf-8").splitlines())
         assert lines > MAX_LINES, f"{name} has {lines} lines now: drop its entry in LONG_MODULES"
+
+
+def test_the_suite_hands_out_its_longest_files_first_and_names_only_files_that_exist():
+    import conftest
+
+    missing = [path for path in conftest.SLOW_FILE_SECONDS if not (ROOT / path).is_file()]
+    assert not missing, f"{missing} are gone: rename or remove them in conftest.SLOW_FILE_SECONDS"
+
+    class Item:
+        def __init__(self, nodeid):
+            self.nodeid = nodeid
+
+    collected = [
+        "tests/test_metrics.py::test_a", "tests/test_browser_e2e.py::test_learner",
+        "solutions/05_slope_model.ipynb::Cell 0", "solutions/05_slope_model.ipynb::Cell 1",
+        "tests/test_metrics.py::test_b",
+    ]  # fmt: skip
+    items = [Item(nodeid) for nodeid in collected]
+    conftest.pytest_collection_modifyitems(None, None, items)
+    assert [item.nodeid for item in items] == [collected[2], collected[3], collected[1], collected[0], collected[4]]
