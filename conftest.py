@@ -123,7 +123,10 @@ def file_of(nodeid: str) -> str:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    # Longest files first, each file's tests (a notebook's cells) kept in their order.
+    # In the xdist workers, whose collection the controller hands out: longest files first, each
+    # file's tests (a notebook's cells) kept in their order. A run in one process keeps testpaths order.
+    if not hasattr(config, "workerinput"):
+        return
     per_file = defaultdict(int)
     for item in items:
         per_file[file_of(item.nodeid)] += 1

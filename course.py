@@ -392,24 +392,35 @@ def test_workers() -> int:
 
 
 def worker_args(pytest_args: list[str]) -> list[str]:
-    """``-n N --dist loadfile --no-loadscope-reorder`` for the test run, unless the caller chose
-    workers themselves (``-n``, ``--numprocesses``, ``--dist`` or ``-p no:xdist``) or one worker
-    is all there is.
+    """The xdist arguments ``course.py test`` adds: ``-n N --dist loadfile --no-loadscope-reorder``.
 
     Most tests and notebooks keep one core busy, so running files side by side shortens the
-    suite; ``loadfile`` keeps each file (each notebook's cells, a module's shared fixtures)
-    in one worker, in order. Files are handed out in collection order, which conftest.py sets
-    to the longest first; xdist's own order (most tests first) left long files of few tests,
-    such as the browser test, to the end, with the other worker idle.
+    suite. ``loadfile`` keeps each file (a notebook's cells, a module's shared fixtures) whole in
+    one worker: xdist's default would spread a notebook's cells over workers, each starting a
+    kernel of its own. Files are handed out in collection order, which conftest.py sets to the
+    longest first; xdist's own order (most tests first) left long files of few tests, such as
+    the browser test, to the end, with the other worker idle.
+
+    The caller's own ``-n`` (or ``--numprocesses``) replaces N; ``-n 0``, ``-p no:xdist``, or
+    one worker on this machine, runs in one process; the caller's own ``--dist`` is kept as it is.
     """
-    chosen = any(
-        arg in ("-n", "--numprocesses", "--dist", "no:xdist")
-        or arg.startswith(("--numprocesses=", "--dist=", "-pno:xdist"))
-        or (arg.startswith("-n") and not arg.startswith("--"))
-        for arg in pytest_args
+    args = list(pytest_args)
+    if any(a == "no:xdist" or a == "-pno:xdist" for a in args):
+        return []
+    workers = None
+    for index, arg in enumerate(args):
+        if arg in ("-n", "--numprocesses") and index + 1 < len(args):
+            workers = args[index + 1]
+        elif arg.startswith("--numprocesses="):
+            workers = arg.split("=", 1)[1]
+        elif arg.startswith("-n") and not arg.startswith("--") and len(arg) > 2:
+            workers = arg[2:]
+    if workers == "0" or (workers is None and test_workers() == 1):
+        return []
+    chose_dist = any(a == "--dist" or a.startswith("--dist=") for a in args)
+    return ([] if workers is not None else ["-n", str(test_workers())]) + (
+        [] if chose_dist else ["--dist", "loadfile", "--no-loadscope-reorder"]
     )
-    workers = test_workers()
-    return [] if chosen or workers == 1 else ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]
 
 
 def offline_prefix() -> list[str] | None:

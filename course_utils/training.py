@@ -13,6 +13,9 @@ to them, with a fresh optimiser, before every run (:func:`restart`).
 ...     keras.utils.set_random_seed(seed)   # the batch order
 ...     model.fit(x, y, epochs=3, verbose=0)
 
+A model compiled with metrics gets :func:`build_training_state` once after ``compile``: the
+first ``fit`` then traces its training step once instead of twice.
+
 Random layers (``Dropout``, ``RandomFlip`` and the other augmentation layers) draw from a
 ``keras.random.SeedGenerator`` of their own, seeded when the layer is made. Its state is not
 among ``model.weights`` and ``keras.utils.set_random_seed`` does not reset it, so without
@@ -113,7 +116,9 @@ def restart(model, weights, seed=None) -> None:
     """Put a compiled model back to the start: these weights, and a fresh optimiser state.
 
     The optimiser's step counter and its slots (Adam's moments, momentum) are set to zero, so a
-    learning-rate schedule starts again too; its learning rate is kept. The model is not traced
+    learning-rate schedule starts again too; its learning rate is kept. An optimiser not built yet
+    is built here, so that the first ``fit`` traces its step once (see
+    :func:`build_training_state`, which also makes the metrics' variables). The model is not traced
     again, which is the point. With ``seed``, the dropout and augmentation layers are reseeded
     too (:func:`reseed_random_layers`), so a run repeats exactly, draw for draw; without it
     they continue from where the last run left them.
@@ -174,7 +179,7 @@ def build_training_state(model, inputs, targets) -> None:
         A compiled model.
     inputs, targets
         Training inputs and targets in the structure ``fit`` takes (arrays, or dicts of arrays
-        keyed by output name); only their first two examples are used.
+        keyed by output name, or lists of arrays); only their first two examples are used.
     """
     import keras
 
@@ -186,20 +191,22 @@ def build_training_state(model, inputs, targets) -> None:
     def first_examples(value, name):
         if isinstance(value, dict):
             return {key: first_examples(part, f"{name}[{key!r}]") for key, part in value.items()}
-        if isinstance(value, str | bytes) or not hasattr(value, "__getitem__") or not hasattr(value, "shape"):
+        if isinstance(value, list | tuple):  # one array per input or output
+            return type(value)(first_examples(part, f"{name}[{i}]") for i, part in enumerate(value))
+        if not hasattr(value, "shape") or not hasattr(value, "__getitem__"):
             raise TypeError(
-                f"{name} must be an array (or a dict of arrays keyed by output name) of examples, "
-                f"as passed to fit; got {type(value).__name__}."
+                f"{name} must be an array (or a dict or list of arrays, one per input or output) "
+                f"of examples, as passed to fit; got {type(value).__name__}."
             )
         return value[:2]
 
     x, y = first_examples(inputs, "inputs"), first_examples(targets, "targets")
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
     with warnings.catch_warnings():
         # Whatever Keras has to say about the model or its loss, fit says it again on real batches.
         warnings.simplefilter("ignore")
-        predicted = model(x, training=False)
+        predicted = model(x, training=False)  # first: a model built by its first call gets its weights here
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
         model.compute_loss(x, y, predicted)
         model.compute_metrics(x, y, predicted, sample_weight=None)
     model.reset_metrics()

@@ -338,12 +338,20 @@ def test_the_test_command_runs_files_side_by_side_unless_told_otherwise(course, 
     monkeypatch.setattr(course, "offline_prefix", lambda: None)
     monkeypatch.setattr(course, "exec_in_venv", handed.append)
     monkeypatch.setattr(course, "test_workers", lambda: 2)
+    by_file = ["--dist", "loadfile", "--no-loadscope-reorder"]
     course.main(["test", "tests/test_metrics.py", "-x"])
-    assert handed[-1] == ["-m", "pytest", "-n", "2", "--dist", "loadfile", "--no-loadscope-reorder",
-                          "tests/test_metrics.py", "-x"]
-    for own_choice in (["-n", "0"], ["-n0"], ["--numprocesses=3"], ["-p", "no:xdist"], ["--dist", "load"]):
+    assert handed[-1] == ["-m", "pytest", "-n", "2", *by_file, "tests/test_metrics.py", "-x"]
+    # one process
+    for own_choice in (["-n", "0"], ["-n0"], ["--numprocesses=0"], ["-p", "no:xdist"], ["-pno:xdist"]):
         course.main(["test", *own_choice])
         assert handed[-1] == ["-m", "pytest", *own_choice], own_choice
+    # the caller's number of workers, still one file per worker and the longest first
+    for own_choice in (["-n", "3"], ["-n3"], ["--numprocesses=3"], ["--numprocesses", "3"]):
+        course.main(["test", *own_choice])
+        assert handed[-1] == ["-m", "pytest", *by_file, *own_choice], own_choice
+    # the caller's own distribution
+    course.main(["test", "--dist", "load"])
+    assert handed[-1] == ["-m", "pytest", "-n", "2", "--dist", "load"]
     course.main(["test", "--nbval-lax"])  # an option that only starts with -n
     assert handed[-1][2:4] == ["-n", "2"]
     monkeypatch.setattr(course, "test_workers", lambda: 1)

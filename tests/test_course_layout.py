@@ -220,6 +220,11 @@ def test_the_suite_hands_out_its_longest_files_first_and_names_only_files_that_e
         "solutions/05_slope_model.ipynb::Cell 0", "solutions/05_slope_model.ipynb::Cell 1",
         "tests/test_metrics.py::test_b",
     ]  # fmt: skip
+    class Config:  # an xdist worker's
+        workerinput = {}
+
     items = [Item(nodeid) for nodeid in collected]
-    conftest.pytest_collection_modifyitems(None, None, items)
+    conftest.pytest_collection_modifyitems(None, Config(), items)
     assert [item.nodeid for item in items] == [collected[2], collected[3], collected[1], collected[0], collected[4]]
+    conftest.pytest_collection_modifyitems(None, object(), items := [Item(nodeid) for nodeid in collected])
+    assert [item.nodeid for item in items] == collected  # one process: testpaths order

@@ -550,6 +550,7 @@ INTRUDER_EXERCISES = {
         import gc, sys
         def receptive_field_size(layers):
             raise NotImplementedError("still the stub")
+        gc.unfreeze()  # setup_notebook froze the objects alive then: make gc.get_objects() see them
         exercise = checks.exercise_6
         texts = [v for v in [*vars(exercise).values(), *vars(type(exercise)).values()]
                  if isinstance(v, str)]

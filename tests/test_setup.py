@@ -46,7 +46,7 @@ def test_plot_style_and_quiet_tensorflow_are_applied():
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] in {"2", "3"}
 
 
-def test_setup_freezes_the_objects_alive_after_importing_tensorflow(tmp_path):
+def test_setup_freezes_the_objects_alive_after_importing_tensorflow():
     # In a fresh process, as in a notebook's kernel: before, nothing is frozen; after, the
     # hundreds of thousands of objects that TensorFlow and Keras leave are, and a full
     # collection no longer walks them.
@@ -56,13 +56,16 @@ def test_setup_freezes_the_objects_alive_after_importing_tensorflow(tmp_path):
     probe = (
         "import gc; before = gc.get_freeze_count()\n"
         "from course_utils import setup_notebook; setup_notebook(verbose=False)\n"
-        "import keras\n"
-        "print(before, gc.get_freeze_count(), len(gc.get_objects()))"
+        "import keras; frozen = gc.get_freeze_count(); tracked = len(gc.get_objects())\n"
+        "kept = [[i] for i in range(1000)]; setup_notebook(verbose=False)  # a setup cell run again\n"
+        "print(before, frozen, tracked, gc.get_freeze_count())"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parents[1], timeout=300)
-    before, frozen, tracked = map(int, result.stdout.split())
-    assert before == 0 and frozen > 100_000 and frozen > 2 * tracked, (before, frozen, tracked)
+    before, frozen, tracked, after_again = map(int, result.stdout.split())
+    # (Python 3.12 and later freeze a few hundred objects of their own at start-up.)
+    assert frozen - before > 100_000 and frozen > 2 * tracked, (before, frozen, tracked)
+    assert after_again - frozen < 1000  # the second call did not freeze the 1,000 lists made since
 
 
 @pytest.mark.parametrize(

@@ -159,7 +159,7 @@ def _count_train_traces(model, x, y):
 def _two_headed(seed):
     keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=(4,))
-    hidden = keras.layers.Dense(3, activation="relu")(inputs)
+    hidden = keras.layers.BatchNormalization()(keras.layers.Dense(3, activation="relu")(inputs))
     model = keras.Model(inputs, {"sum": keras.layers.Dense(1, name="sum")(hidden),
                                  "sign": keras.layers.Dense(2, activation="softmax", name="sign")(hidden)})
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss={"sum": "mse", "sign": "sparse_categorical_crossentropy"},
@@ -174,8 +174,10 @@ def test_build_training_state_leaves_fit_one_trace_and_changes_no_number():
     before = prepared.get_weights()
     build_training_state(prepared, x, targets)
     for a, b in zip(before, prepared.get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)  # nothing learned
+        np.testing.assert_array_equal(a, b)  # nothing learned, batch-norm statistics included
     assert int(prepared.optimizer.iterations.numpy()) == 0
+    totals = [keras.ops.convert_to_numpy(v) for m in prepared.metrics for v in m.variables]
+    assert totals and all(np.all(t == 0) for t in totals)  # the metrics start from nothing
     keras.utils.set_random_seed(1)
     assert _count_train_traces(fresh, x, targets) == 2  # TensorFlow's trace to create variables, then the real one
     keras.utils.set_random_seed(1)
@@ -193,12 +195,26 @@ def test_restart_builds_the_optimiser_so_a_model_without_metrics_traces_once():
     assert model.optimizer.built and _count_train_traces(model, x, y) == 1
 
 
+def test_build_training_state_builds_a_model_that_its_first_call_builds_and_takes_lists():
+    x, y = _data()
+    unbuilt = keras.Sequential([keras.layers.Dense(3, activation="relu"), keras.layers.Dense(1)])  # no Input
+    unbuilt.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    build_training_state(unbuilt, x, y)
+    assert _count_train_traces(unbuilt, x, y) == 1  # and the optimiser knows every weight
+    inputs = keras.Input(shape=(4,))
+    listed = keras.Model(inputs, [keras.layers.Dense(1)(inputs), keras.layers.Dense(1)(inputs)])
+    listed.compile(optimizer="adam", loss=["mse", "mae"], metrics=[["mae"], ["mse"]])
+    build_training_state(listed, x, [y, -y])
+    assert _count_train_traces(listed, x, [y, -y]) == 1
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
         (lambda: build_training_state("model", *_data()), TypeError, "model must be a keras.Model"),
         (lambda: build_training_state(_build(), *_data()), ValueError, "not compiled"),
-        (lambda: build_training_state(_two_headed(0), [[1, 2, 3, 4]], _data()[1]), TypeError, "inputs must be an array"),
+        (lambda: build_training_state(_two_headed(0), [[1, 2, 3, 4]], _data()[1]), TypeError, r"inputs\[0\]\[0\] must be an array"),
+        (lambda: build_training_state(_two_headed(0), "x", _data()[1]), TypeError, "inputs must be an array"),
         (lambda: build_training_state(_two_headed(0), _data()[0], {"sum": 3.0}), TypeError, r"targets\['sum'\] must be"),
     ],
 )
