@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import tempfile
+import time
 from collections import defaultdict
 from importlib import metadata
 from pathlib import Path
@@ -141,11 +142,52 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--file-timeline", action="store_true",
+        help="after the run, print when each test file started and ended in each worker, and the "
+             "slowest files' seconds in the form of conftest.SLOW_FILE_SECONDS",
+    )  # fmt: skip
+
+
+# (worker, file) -> [first start, last end, seconds in its tests, tests], seconds since the first report
+_file_spans: dict[tuple[str, str], list] = {}
+_first_report_at: list[float] = []
+
+
+def record_file_span(spans, report, now: float) -> None:
+    """Add one test report (setup, call or teardown) to its worker's span of its file."""
+    gateway = getattr(getattr(report, "node", None), "gateway", None)  # set on xdist's controller
+    worker = gateway.id if gateway is not None else "main"
+    span = spans.setdefault((worker, file_of(report.nodeid)), [max(now - report.duration, 0.0), now, 0.0, 0])
+    span[1] = now
+    span[2] += report.duration
+    span[3] += report.when == "call"
+
+
+def file_timeline_lines(spans) -> list[str]:
+    """Each worker's files in the order they ran, then the slowest as SLOW_FILE_SECONDS entries."""
+    lines = []
+    for worker in sorted({worker for worker, _ in spans}):
+        rows = sorted((start, end, busy, tests, path) for (w, path), (start, end, busy, tests) in spans.items()
+                      if w == worker)  # fmt: skip
+        lines.append(f"{worker}: {len(rows)} files, last one ends at {max(row[1] for row in rows):.0f} s")
+        lines += [f"  {start:7.1f} {end:7.1f} {busy:7.1f} s {tests:5d} tests  {path}" for start, end, busy, tests, path in rows]
+    slowest = sorted(((busy, path) for (_, path), (_, _, busy, _) in spans.items() if busy >= 10), reverse=True)
+    lines.append("SLOW_FILE_SECONDS = {")
+    lines += [f'    "{path}": {busy:.0f},' for busy, path in slowest]
+    lines.append("}")
+    return lines
+
+
 def pytest_runtest_logreport(report):
     path = file_of(report.nodeid)
     if path.endswith(".ipynb"):
         # setup of a notebook's first cell includes starting its kernel: count it too
         _notebook_seconds[path] += report.duration
+    now = time.monotonic()
+    _first_report_at[:] = _first_report_at or [now - report.duration]
+    record_file_span(_file_spans, report, now - _first_report_at[0])
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -158,6 +200,10 @@ def pytest_terminal_summary(terminalreporter, config):
         f"offline guard: {count} network access attempt(s) refused"
         + ("" if count else "; the run stayed on this machine")
     )
+    if config.getoption("file_timeline") and _file_spans:
+        terminalreporter.section("test files per worker: start, end, seconds in tests (--file-timeline)")
+        for line in file_timeline_lines(_file_spans):
+            terminalreporter.write_line(line)
     if not _notebook_seconds:
         return
     terminalreporter.section("notebook execution times (kernel start included)")

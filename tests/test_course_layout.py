@@ -228,3 +228,28 @@ def test_the_suite_hands_out_its_longest_files_first_and_names_only_files_that_e
     assert [item.nodeid for item in items] == [collected[2], collected[3], collected[1], collected[0], collected[4]]
     conftest.pytest_collection_modifyitems(None, object(), items := [Item(nodeid) for nodeid in collected])
     assert [item.nodeid for item in items] == collected  # one process: testpaths order
+
+
+def test_the_file_timeline_follows_each_worker_and_lists_the_slowest_files_as_the_table_wants():
+    import types
+
+    import conftest
+
+    def report(nodeid, when, duration, worker=None):
+        node = types.SimpleNamespace(gateway=types.SimpleNamespace(id=worker)) if worker else None
+        return types.SimpleNamespace(nodeid=nodeid, when=when, duration=duration, node=node)
+
+    spans = {}
+    for now, rep in [
+        (2.0, report("tests/test_wire.py::a", "setup", 2.0, "gw0")),
+        (14.0, report("tests/test_wire.py::a", "call", 12.0, "gw0")),
+        (15.0, report("tests/test_metrics.py::b", "call", 1.0, "gw1")),
+        (16.0, report("tests/test_metrics.py::c", "call", 1.0, "gw1")),
+        (27.0, report("tests/test_offline.py::d", "call", 11.0)),  # one process: no worker
+    ]:
+        conftest.record_file_span(spans, rep, now)
+    assert spans["gw0", "tests/test_wire.py"] == [0.0, 14.0, 14.0, 1]
+    assert spans["gw1", "tests/test_metrics.py"] == [14.0, 16.0, 2.0, 2]
+    lines = conftest.file_timeline_lines(spans)
+    assert lines[0] == "gw0: 1 files, last one ends at 14 s" and "main: 1 files, last one ends at 27 s" in lines
+    assert lines[-3:] == ['    "tests/test_wire.py": 14,', '    "tests/test_offline.py": 11,', "}"]
