@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import json
 import os
@@ -47,7 +46,6 @@ _REPORTED_PACKAGES = (
     "tensorflow", "keras", "numpy", "matplotlib", "scikit-learn", "pillow",
     "nbval", "pytest", "ipykernel", "jupyterlab", "nbformat", "nbclient", "hypothesis",
 )  # fmt: skip
-_notebook_seconds: dict[str, float] = defaultdict(float)
 
 
 def _other_pythons_line() -> str | None:
@@ -137,9 +135,11 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_collection_finish(session):
     # Collection imported TensorFlow, Keras and every test module: objects that live for the whole
-    # run. Frozen, Python's cycle collector stops walking them on every full collection, as
-    # setup_notebook does in each notebook's kernel.
-    gc.freeze()
+    # run. Frozen, as setup_notebook does in a notebook's kernel, and once only: a test calling
+    # setup_notebook later then freezes nothing of the tests before it.
+    from course_utils.setup import freeze_import_time_objects
+
+    freeze_import_time_objects()
 
 
 def pytest_addoption(parser):
@@ -152,7 +152,7 @@ def pytest_addoption(parser):
 
 # (worker, file) -> [first start, last end, seconds in its tests, tests], seconds since the first report
 _file_spans: dict[tuple[str, str], list] = {}
-_first_report_at: list[float] = []
+_first_report_at: float | None = None
 
 
 def record_file_span(spans, report, now: float) -> None:
@@ -181,13 +181,11 @@ def file_timeline_lines(spans) -> list[str]:
 
 
 def pytest_runtest_logreport(report):
-    path = file_of(report.nodeid)
-    if path.endswith(".ipynb"):
-        # setup of a notebook's first cell includes starting its kernel: count it too
-        _notebook_seconds[path] += report.duration
+    global _first_report_at
     now = time.monotonic()
-    _first_report_at[:] = _first_report_at or [now - report.duration]
-    record_file_span(_file_spans, report, now - _first_report_at[0])
+    if _first_report_at is None:
+        _first_report_at = now - report.duration
+    record_file_span(_file_spans, report, now - _first_report_at)
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -204,13 +202,17 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.section("test files per worker: start, end, seconds in tests (--file-timeline)")
         for line in file_timeline_lines(_file_spans):
             terminalreporter.write_line(line)
-    if not _notebook_seconds:
+    # Summed over setup, call and teardown: a notebook's first cell's setup starts its kernel.
+    notebook_seconds = defaultdict(float)
+    for (_, path), (_, _, seconds, _) in _file_spans.items():
+        if path.endswith(".ipynb"):
+            notebook_seconds[path] += seconds
+    if not notebook_seconds:
         return
     terminalreporter.section("notebook execution times (kernel start included)")
-    for path, seconds in sorted(_notebook_seconds.items()):
+    for path, seconds in sorted(notebook_seconds.items()):
         terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
-    total = sum(_notebook_seconds.values())
-    terminalreporter.write_line(f"{total:7.1f} s  all notebooks")
+    terminalreporter.write_line(f"{sum(notebook_seconds.values()):7.1f} s  all notebooks")
 
 
 def _new_offline_attempts() -> list[dict]:
