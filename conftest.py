@@ -137,9 +137,9 @@ def pytest_collection_finish(session):
     # Collection imported TensorFlow, Keras and every test module: objects that live for the whole
     # run. Frozen, as setup_notebook does in a notebook's kernel, and once only: a test calling
     # setup_notebook later then freezes nothing of the tests before it.
-    from course_utils.setup import freeze_import_time_objects
+    from course_utils.setup import _freeze_import_time_objects
 
-    freeze_import_time_objects()
+    _freeze_import_time_objects()
 
 
 def pytest_addoption(parser):

@@ -88,7 +88,7 @@ def setup_notebook(seed: int = 42, threads: int | None = None, verbose: bool = T
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     plt.rcParams.update(PLOT_STYLE)
-    freeze_import_time_objects()
+    _freeze_import_time_objects()
 
     gpus = tf.config.list_physical_devices("GPU")
     device = f"GPU x{len(gpus)}" if gpus else f"CPU ({os.cpu_count()} cores)"
@@ -107,7 +107,7 @@ def setup_notebook(seed: int = 42, threads: int | None = None, verbose: bool = T
 _frozen = False
 
 
-def freeze_import_time_objects() -> None:
+def _freeze_import_time_objects() -> None:
     """Once per process: collect, then freeze what is alive (mostly TensorFlow and Keras).
 
     ``setup_notebook`` calls it in a notebook's kernel, and the test session after collection.
