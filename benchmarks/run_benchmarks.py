@@ -18,7 +18,11 @@ What it measures, one run each (numbers vary by a few percent between runs):
   of images (``data_scripts/benchmark_slope_generator.py``, which checks its 20x budget)
   with the data script itself, as it runs by default;
 * notebook 05's slope model: error against training time for its recipe and its neighbours,
-  on five seeds (``benchmarks/slope_tradeoff.py``; ``--skip-slope`` leaves it out).
+  on five seeds (``benchmarks/slope_tradeoff.py``; ``--skip-slope`` leaves it out);
+* where each notebook's time goes: kernel start plus the set-up cell (imports), the seconds
+  inside ``Model.fit`` (tracing included), and for a notebook over budget its slowest cells;
+* XLA and thread settings against the course's defaults on three of its models
+  (``benchmarks/compile_options.py``; ``--skip-compile-options`` leaves it out).
 
 The time budgets are checked and reported here, not asserted in the test suite, so a slow or
 busy machine never makes the tests flaky.
@@ -46,6 +50,7 @@ TIME_BUDGET_S = 30.0
 TOTAL_TIME_BUDGET_S = 150.0  # the seven solution notebooks one after another
 MEMORY_BUDGET_MB = 1536.0
 FIT_LOG_MARKER = "COURSE_BENCHMARK_FITS="
+SLOWEST_CELLS = 3  # per notebook, in the "where the time goes" lines
 
 # Injected after the set-up cell: wraps keras.Model.fit to time each call and count images.
 FIT_TIMER_CELL = """
@@ -117,7 +122,8 @@ def measure_notebook(path: Path) -> dict:
 
     notebook = nbformat.read(path, as_version=4)
     code_indices = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
-    notebook.cells.insert(code_indices[0] + 1, nbformat.v4.new_code_cell(FIT_TIMER_CELL))
+    timer_index = code_indices[0] + 1
+    notebook.cells.insert(timer_index, nbformat.v4.new_code_cell(FIT_TIMER_CELL))
     notebook.cells.append(nbformat.v4.new_code_cell(FIT_REPORT_CELL))
     with tempfile.TemporaryDirectory() as workdir:
         client = NotebookClient(
@@ -125,15 +131,23 @@ def measure_notebook(path: Path) -> dict:
         )
         started = time.perf_counter()
         error = None
+        cell_seconds = []  # (index of the cell in the file, seconds, its first line)
         with client.setup_kernel():
+            kernel_seconds = time.perf_counter() - started
             memory = PeakMemory(client.km.provisioner.pid)
             for index, cell in enumerate(notebook.cells):
+                in_file = index - 1 if index > timer_index else index  # the cell's number in the file
+                cell_started = time.perf_counter()
                 try:
                     client.execute_cell(cell, index)
                 except CellExecutionError as failure:
                     # Report it and go on with the other notebooks: a benchmark is a survey.
-                    error = f"cell {index}: {failure.ename}: {failure.evalue}".strip()
+                    error = f"cell {in_file}: {failure.ename}: {failure.evalue}".strip()
                     break
+                if index in (timer_index, len(notebook.cells) - 1):
+                    continue  # the injected cells: the fit timer and its report
+                first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
+                cell_seconds.append((in_file, time.perf_counter() - cell_started, first_line))
             seconds = time.perf_counter() - started
             peak_mb = memory.peak_mb()
     fits = []
@@ -142,11 +156,16 @@ def measure_notebook(path: Path) -> dict:
             if line.startswith(FIT_LOG_MARKER):
                 fits = json.loads(line[len(FIT_LOG_MARKER) :])
     main_fit = max(fits, key=lambda f: f["images"], default=None)
+    setup_cell = next((s for i, s, _ in cell_seconds if i == code_indices[0]), 0.0)
+    slowest = sorted(cell_seconds, key=lambda row: row[1], reverse=True)[:SLOWEST_CELLS]
     return {
         "notebook": path.stem,
         "error": error,
         "seconds": round(seconds, 1),
         "peak_memory_mb": round(peak_mb),
+        "start_seconds": round(kernel_seconds + setup_cell, 1),
+        "fit_seconds": round(sum(f["seconds"] for f in fits), 1),
+        "slowest_cells": [{"cell": i, "seconds": round(s, 1), "source": line[:70]} for i, s, line in slowest],
         "fits": len(fits),
         "main_model": main_fit["model"] if main_fit else None,
         "images_per_second": round(main_fit["images"] / main_fit["seconds"])
@@ -192,28 +211,41 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "OVER BUDGET"
 
 
+def _within_budget(row: dict) -> bool:
+    return row["seconds"] <= TIME_BUDGET_S and row["peak_memory_mb"] <= MEMORY_BUDGET_MB
+
+
 def format_table(notebooks: list[dict], setup: dict | None, generator: str | None) -> str:
     lines = [
-        "| notebook | time (s) | peak memory (MB) | main model | images/s | budget |",
-        "|---|---:|---:|---|---:|---|",
+        "| notebook | time (s) | kernel + setup cell (s) | in fit (s) | peak memory (MB) "
+        "| main model | images/s | budget |",
+        "|---|---:|---:|---:|---:|---|---:|---|",
     ]
     for row in notebooks:
-        ok = row["seconds"] <= TIME_BUDGET_S and row["peak_memory_mb"] <= MEMORY_BUDGET_MB
-        note = _verdict(ok)
+        note = _verdict(_within_budget(row))
         if row.get("error"):
             note = f"FAILED at {row['error']}"
         lines.append(
-            f"| {row['notebook']} | {row['seconds']} | {row['peak_memory_mb']} | "
+            f"| {row['notebook']} | {row['seconds']} | {row.get('start_seconds', '-')} | "
+            f"{row.get('fit_seconds', '-')} | {row['peak_memory_mb']} | "
             f"{row['main_model'] or '-'} | {row['images_per_second'] or '-'} | {note} |"
         )
     if len(notebooks) > 1:
         total = round(sum(row["seconds"] for row in notebooks), 1)
         budget = TOTAL_TIME_BUDGET_S if len(notebooks) == len(select_notebooks()) else None
         lines.append(
-            f"| all {len(notebooks)} | {total} | | | | "
+            f"| all {len(notebooks)} | {total} | | | | | | "
             + (_verdict(total <= budget) + f" (budget {budget:g} s)" if budget else "-")
             + " |"
         )
+    over = [row for row in notebooks if not _within_budget(row) and row.get("slowest_cells")]
+    if over:
+        lines += ["", "where the time goes in the notebooks over budget (cell numbers as in the file):"]
+        for row in over:
+            cells = "; ".join(
+                f"cell {c['cell']} {c['seconds']} s `{c['source']}`" for c in row["slowest_cells"]
+            )
+            lines.append(f"* {row['notebook']}: {cells}")
     if setup:
         lines.append("")
         lines.append(
@@ -241,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-setup", action="store_true", help="skip the clean-clone set-up")
     parser.add_argument("--skip-slope", action="store_true", help="skip the slope model's trade-off")
     parser.add_argument(
+        "--skip-compile-options", action="store_true", help="skip XLA and threads against the defaults"
+    )
+    parser.add_argument(
         "--generator-count", type=int, default=1000,
         help="images for the generator race (default: 1000, the data script's default data set)",
     )  # fmt: skip
@@ -265,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
         import slope_tradeoff  # beside this script, which Python puts first on the path
         print("training the slope model's recipes ...", flush=True)
         slope = slope_tradeoff.measure(tuple(range(5)))
+    compile_options = None
+    if not args.skip_compile_options:
+        import compile_options as compile_options_script  # beside this script
+
+        print("timing XLA and thread settings ...", flush=True)
+        compile_options = compile_options_script.measure(repeats=3)
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     machine += f", COURSE_SCALE={os.environ.get('COURSE_SCALE', '1')}"
@@ -273,10 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     if slope:
         table += "\n\nnotebook 05's slope model, error against training time:\n\n"
         table += slope_tradeoff.format_table(slope)
+    if compile_options:
+        table += "\n\nXLA and threads against the course's defaults (benchmarks/compile_options.py):\n\n"
+        table += compile_options_script.format_table(compile_options)
     print(f"\nBenchmark on {machine}, {stamp}\n\n{table}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     record = {"machine": machine, "when": stamp, "notebooks": notebooks, "setup": setup,
-              "generator": generator, "slope_tradeoff": slope}  # fmt: skip
+              "generator": generator, "slope_tradeoff": slope, "compile_options": compile_options}  # fmt: skip
     (RESULTS / f"benchmark-{stamp}.json").write_text(json.dumps(record, indent=2))
     (RESULTS / f"benchmark-{stamp}.md").write_text(f"Benchmark on {machine}, {stamp}\n\n{table}\n")
     print(f"\nwritten to {(RESULTS / f'benchmark-{stamp}.md').relative_to(ROOT)} and .json")

@@ -11,6 +11,7 @@ import ast
 import importlib.util
 import pkgutil
 import re
+import types
 from pathlib import Path
 
 import nbformat
@@ -108,7 +109,63 @@ def test_benchmark_table_judges_each_notebook_and_the_total_against_the_budgets(
     table = benchmark.format_table(rows, None, None)
     assert table.count("OVER BUDGET") == 4, table
     assert "OVER BUDGET (budget 150 s)" in table
-    assert "| all 2 | 51.0 | | | | - |" in benchmark.format_table(rows[:2], None, None)  # no total budget
+    assert "| all 2 | 51.0 | | | | | | - |" in benchmark.format_table(rows[:2], None, None)  # no total budget
+    # where the time goes: listed for the notebooks over budget only
+    slowest = [{"cell": 39, "seconds": 12.0, "source": "suspects = (...)"}]
+    for r in rows:
+        r["slowest_cells"] = slowest
+    table = benchmark.format_table(rows, None, None)
+    listed = [line for line in table.splitlines() if line.startswith("* ")]
+    assert listed == [f"* {rows[i]['notebook']}: cell 39 12.0 s `suspects = (...)`" for i in (0, 1, 2)], table
+    assert "where the time goes" not in benchmark.format_table(rows[3:], None, None)
+
+
+def test_benchmark_times_each_cell_under_its_number_in_the_file(tmp_path):
+    """The benchmark injects two cells into its copy; the cell numbers it reports are the file's."""
+    benchmark = _benchmark_script("run_benchmarks")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# a notebook"),
+        nbformat.v4.new_code_cell("import time"),  # the set-up cell
+        nbformat.v4.new_code_cell("time.sleep(0.01)"),
+        nbformat.v4.new_code_cell("time.sleep(1.5)"),
+        nbformat.v4.new_code_cell("raise ValueError('stop here')"),
+    ]
+    path = tmp_path / "99_probe.ipynb"
+    nbformat.write(notebook, path)
+    row = benchmark.measure_notebook(path)
+    assert row["error"].startswith("cell 4: ValueError: stop here"), row
+    assert row["slowest_cells"][0]["cell"] == 3 and row["slowest_cells"][0]["source"] == "time.sleep(1.5)", row
+    assert 1.5 <= row["slowest_cells"][0]["seconds"] < row["seconds"], row
+    assert row["fits"] == 0 and row["fit_seconds"] == 0 and row["start_seconds"] > 0, row
+
+
+def test_compile_options_table_compares_each_setting_with_the_default(capsys):
+    options = _benchmark_script("compile_options")
+
+    def result(ms, xla=False):
+        return {"ms_per_step": ms, "first_fit_seconds": 2.0, "xla": xla}
+
+    measured = {
+        "course default": dict.fromkeys(options.MODELS, result(10.0)),
+        "1 thread": dict.fromkeys(options.MODELS, result(12.0)),
+        "XLA (no determinism)": {**dict.fromkeys(options.MODELS, result(5.0, xla=True)),
+                                 options.MODELS[0]: result(10.0, xla=False)},
+    }  # fmt: skip
+    rows = [line for line in options.format_table(measured).splitlines() if line.startswith(f"| {options.MODELS[0]}")]
+    assert rows == [f"| {options.MODELS[0]} | 10.0 ms (2.0 s) | 12.0 ms (2.0 s), x1.20 | 10.0 ms (2.0 s), x1.00, XLA refused |"]
+    assert "5.0 ms (2.0 s), x0.50 |" in options.format_table(measured)
+    with pytest.raises(SystemExit):
+        options.main(["--repeats", "0"])
+    assert "--repeats must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_compile_options_says_which_setting_failed(monkeypatch):
+    options = _benchmark_script("compile_options")
+    failed = types.SimpleNamespace(returncode=1, stdout="", stderr="ImportError: no tensorflow")
+    monkeypatch.setattr(options.subprocess, "run", lambda *args, **kwargs: failed)
+    with pytest.raises(RuntimeError, match=r"the '1 thread' run failed \(exit 1\):\nImportError: no tensorflow"):
+        options.measure(repeats=1, settings=("1 thread",))
 
 
 def test_slope_tradeoff_table_judges_the_worst_seed_and_refuses_bad_seeds(capsys):
@@ -231,8 +288,6 @@ def test_the_suite_hands_out_its_longest_files_first_and_names_only_files_that_e
 
 
 def test_the_file_timeline_follows_each_worker_and_lists_the_slowest_files_as_the_table_wants():
-    import types
-
     import conftest
 
     def report(nodeid, when, duration, worker=None):
