@@ -17,8 +17,11 @@ that carry most of the course's training time, each in the batch size, optimiser
 
 Each setting runs in a fresh Python process, because threads and determinism are fixed once
 TensorFlow starts. In each, every model is compiled, trained one epoch (which also traces its
-graph: "first fit" below) and then timed over further epochs, ``--repeats`` times; the table
-gives the median milliseconds per gradient step and the first fit's seconds.
+graph: "first fit" below) and then timed over further epochs, ``--repeats`` times. The settings
+take turns, ``--rounds`` times over (on a shared 2-core machine the same run can take 30% longer
+from one minute to the next), and the table gives, per model and setting, the median over the
+rounds of each process's median milliseconds per gradient step, the range over the rounds, and
+the first fit's seconds.
 
 Keras refuses ``jit_compile=True`` while op determinism is on (it warns and trains without
 XLA), so the XLA setting turns determinism off, and "no determinism" is its control: the
@@ -109,22 +112,43 @@ def measure_setting(setting: str, repeats: int) -> dict:
     return results
 
 
-def measure(repeats: int, settings=tuple(SETTINGS)) -> dict:
-    """Every setting in its own process: {setting: {model: result}}."""
-    measured = {}
-    for setting in settings:
-        print(f"  compile options: {setting} ...", file=sys.stderr, flush=True)
-        completed = subprocess.run(
-            [sys.executable, __file__, "--setting", setting, "--repeats", str(repeats)],
-            capture_output=True, text=True, cwd=ROOT, check=False,
-        )  # fmt: skip
-        lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_MARKER)]
-        if completed.returncode != 0 or not lines:
-            raise RuntimeError(
-                f"the {setting!r} run failed (exit {completed.returncode}):\n{completed.stderr[-2000:]}"
-            )
-        measured[setting] = json.loads(lines[-1][len(RESULT_MARKER) :])
-    return measured
+def measure(repeats: int, rounds: int = 2, settings=tuple(SETTINGS)) -> dict:
+    """Every setting in its own process, the settings taking turns: {setting: {model: result}}.
+
+    A result holds the median and the range over the rounds of milliseconds per step, the
+    median first fit, and whether XLA was used in every round.
+    """
+    runs = {setting: [] for setting in settings}
+    for round_number in range(1, rounds + 1):
+        for setting in settings:
+            print(f"  compile options, round {round_number}: {setting} ...", file=sys.stderr, flush=True)
+            completed = subprocess.run(
+                [sys.executable, __file__, "--setting", setting, "--repeats", str(repeats)],
+                capture_output=True, text=True, cwd=ROOT, check=False,
+            )  # fmt: skip
+            lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_MARKER)]
+            if completed.returncode != 0 or not lines:
+                raise RuntimeError(
+                    f"the {setting!r} run failed (exit {completed.returncode}):\n{completed.stderr[-2000:]}"
+                )
+            runs[setting].append(json.loads(lines[-1][len(RESULT_MARKER) :]))
+    return {setting: combine_rounds(results) for setting, results in runs.items()}
+
+
+def combine_rounds(results: list[dict]) -> dict:
+    """One setting's processes, {model: result} each, as {model: median, range and XLA use}."""
+    import statistics
+
+    combined = {}
+    for model in results[0]:
+        steps = [r[model]["ms_per_step"] for r in results]
+        combined[model] = {
+            "ms_per_step": round(statistics.median(steps), 2),
+            "ms_per_step_range": [min(steps), max(steps)],
+            "first_fit_seconds": round(statistics.median(r[model]["first_fit_seconds"] for r in results), 2),
+            "xla": all(r[model]["xla"] for r in results),
+        }
+    return combined
 
 
 def format_table(measured: dict) -> str:
@@ -139,7 +163,9 @@ def format_table(measured: dict) -> str:
         cells = []
         for setting in settings:
             result = measured[setting][model]
-            cell = f"{result['ms_per_step']:.1f} ms ({result['first_fit_seconds']:.1f} s)"
+            low, high = result.get("ms_per_step_range", [result["ms_per_step"]] * 2)
+            cell = f"{result['ms_per_step']:.1f} ms [{low:.1f}-{high:.1f}]"
+            cell += f" ({result['first_fit_seconds']:.1f} s)"
             if default is not None and setting != "course default":
                 cell += f", x{result['ms_per_step'] / default[model]['ms_per_step']:.2f}"
             if SETTINGS.get(setting, (None, False))[1] and not result["xla"]:
@@ -147,8 +173,9 @@ def format_table(measured: dict) -> str:
             cells.append(cell)
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     lines.append(
-        "\nmedian milliseconds per gradient step after the first fit (in brackets: the first fit's "
-        "seconds, tracing included); xN: time per step against the course default (below 1 is faster)"
+        "\nmilliseconds per gradient step after the first fit, median over the rounds [range]; in "
+        "parentheses: the first fit's seconds, tracing included; xN: time per step against the course "
+        "default (below 1 is faster)"
     )
     return "\n".join(lines)
 
@@ -158,15 +185,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeats", type=int, default=3, help="timed fits per model and setting (default: 3)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="processes per setting, the settings taking turns (default: 2)"
+    )
     parser.add_argument("--setting", choices=list(SETTINGS), help=argparse.SUPPRESS)  # one process's share
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    for option in ("repeats", "rounds"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option} must be at least 1, got {getattr(args, option)}")
     if args.setting:
         sys.path.insert(0, str(ROOT))
         print(RESULT_MARKER + json.dumps(measure_setting(args.setting, args.repeats)))
         return 0
-    print(format_table(measure(args.repeats)))
+    print(format_table(measure(args.repeats, args.rounds)))
     return 0
 
 

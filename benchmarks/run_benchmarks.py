@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         import compile_options as compile_options_script  # beside this script
 
         print("timing XLA and thread settings ...", flush=True)
-        compile_options = compile_options_script.measure(repeats=3)
+        compile_options = compile_options_script.measure(repeats=3, rounds=2)
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     machine += f", COURSE_SCALE={os.environ.get('COURSE_SCALE', '1')}"

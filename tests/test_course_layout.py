@@ -148,16 +148,27 @@ def test_compile_options_table_compares_each_setting_with_the_default(capsys):
 
     measured = {
         "course default": dict.fromkeys(options.MODELS, result(10.0)),
-        "1 thread": dict.fromkeys(options.MODELS, result(12.0)),
+        "1 thread": dict.fromkeys(options.MODELS, {**result(12.0), "ms_per_step_range": [10.0, 14.0]}),
         "XLA (no determinism)": {**dict.fromkeys(options.MODELS, result(5.0, xla=True)),
                                  options.MODELS[0]: result(10.0, xla=False)},
     }  # fmt: skip
     rows = [line for line in options.format_table(measured).splitlines() if line.startswith(f"| {options.MODELS[0]}")]
-    assert rows == [f"| {options.MODELS[0]} | 10.0 ms (2.0 s) | 12.0 ms (2.0 s), x1.20 | 10.0 ms (2.0 s), x1.00, XLA refused |"]
-    assert "5.0 ms (2.0 s), x0.50 |" in options.format_table(measured)
-    with pytest.raises(SystemExit):
-        options.main(["--repeats", "0"])
-    assert "--repeats must be at least 1, got 0" in capsys.readouterr().err
+    assert rows == [f"| {options.MODELS[0]} | 10.0 ms [10.0-10.0] (2.0 s) | 12.0 ms [10.0-14.0] (2.0 s), x1.20 "
+                    "| 10.0 ms [10.0-10.0] (2.0 s), x1.00, XLA refused |"]
+    assert "5.0 ms [5.0-5.0] (2.0 s), x0.50 |" in options.format_table(measured)
+    for option in ("--repeats", "--rounds"):
+        with pytest.raises(SystemExit):
+            options.main([option, "0"])
+        assert f"{option} must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_compile_options_rounds_give_the_median_the_range_and_xla_only_if_every_round_used_it():
+    options = _benchmark_script("compile_options")
+    rounds = [{"m": {"ms_per_step": ms, "first_fit_seconds": first, "xla": xla}}
+              for ms, first, xla in ((3.0, 1.0, True), (9.0, 2.0, False), (4.0, 5.0, True))]  # fmt: skip
+    assert options.combine_rounds(rounds) == {
+        "m": {"ms_per_step": 4.0, "ms_per_step_range": [3.0, 9.0], "first_fit_seconds": 2.0, "xla": False}
+    }
 
 
 def test_compile_options_says_which_setting_failed(monkeypatch):
@@ -165,7 +176,7 @@ def test_compile_options_says_which_setting_failed(monkeypatch):
     failed = types.SimpleNamespace(returncode=1, stdout="", stderr="ImportError: no tensorflow")
     monkeypatch.setattr(options.subprocess, "run", lambda *args, **kwargs: failed)
     with pytest.raises(RuntimeError, match=r"the '1 thread' run failed \(exit 1\):\nImportError: no tensorflow"):
-        options.measure(repeats=1, settings=("1 thread",))
+        options.measure(repeats=1, rounds=1, settings=("1 thread",))
 
 
 def test_slope_tradeoff_table_judges_the_worst_seed_and_refuses_bad_seeds(capsys):
