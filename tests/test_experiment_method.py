@@ -12,8 +12,9 @@ not matter) and fails when a notebook
   over the whole array rather than along an axis (``probabilities.argmax(axis=1)`` makes
   predictions, it chooses nothing), or an ``if`` on a test score that assigns something.
 
-What counts as test data: any name with ``test`` as one of its ``_``-separated words
-(``x_test``, ``test``, ``skewed_test.images``, ``test_accuracy``), a subscript with such a string
+What counts as test data: any name with ``test`` (or ``compare``/``comparison``: the comparison
+split of notebooks 01 and 06, on which nothing is chosen either) as one of its ``_``-separated
+words (``x_test``, ``test``, ``skewed_test.images``, ``test_accuracy``, ``x_compare``), a subscript with such a string
 key (``data["test"]``), and, following the code in order, every name assigned from an expression
 that uses test data (``scores = model.evaluate(x_test, y_test)``), filled with it
 (``results.append(test_mae)``, ``results[name] = test_mae``) or looping over it, and every
@@ -56,11 +57,16 @@ class Violation:
         return f"code cell {self.cell}, line {self.line}: {self.kind}: {self.code}"
 
 
+# Words that mark held-out data nothing may be chosen by: the test set, and the comparison split
+# of notebooks 01 and 06 (methods are compared on it after training; no epoch or setting is chosen).
+HELD_OUT_WORDS = {"test", "compare", "comparison"}
+
+
 def is_test_word(name: str) -> bool:
-    """True for identifiers such as ``x_test`` or ``test``, not ``N_TEST`` or ``latest``."""
+    """True for identifiers such as ``x_test``, ``test`` or ``x_compare``, not ``N_TEST`` or ``latest``."""
     if name.isupper():
         return False
-    return "test" in name.lower().split("_")
+    return not HELD_OUT_WORDS.isdisjoint(name.lower().split("_"))
 
 
 def _base_name(node: ast.AST) -> str | None:
@@ -366,6 +372,11 @@ PLANTED = {
         "best = max(candidates, key=score)",
         "picks by a test score (max with a key)",
     ),
+    "a method picked on the comparison split": (
+        "comparison_scores = {m: accuracy_of(models[m], x_compare, y_compare) for m in models}\n"
+        "kept = max(comparison_scores, key=comparison_scores.get)",
+        "picks by a test score (max with a key)",
+    ),
     "an if on a test score": (
         "best_mae = float('inf')\n"
         "for weight in (0.1, 1.0):\n"
@@ -458,4 +469,5 @@ def test_checker_follows_test_data_across_cells():
 
 def test_is_test_word_reads_underscore_separated_words():
     assert all(map(is_test_word, ["x_test", "test", "skewed_test", "test_accuracy", "Test_set"]))
+    assert all(map(is_test_word, ["x_compare", "comparison", "compare_features"]))  # the comparison split
     assert not any(map(is_test_word, ["N_TEST", "latest", "contest", "testing", "x_val"]))
