@@ -142,7 +142,10 @@ def measure_notebook(path: Path) -> dict:
                     client.execute_cell(cell, index)
                 except CellExecutionError as failure:
                     # Report it and go on with the other notebooks: a benchmark is a survey.
-                    error = f"cell {in_file}: {failure.ename}: {failure.evalue}".strip()
+                    injected = {timer_index: "the injected fit timer",
+                                len(notebook.cells) - 1: "the injected fit report"}  # fmt: skip
+                    where = injected.get(index, f"cell {in_file}")
+                    error = f"{where}: {failure.ename}: {failure.evalue}".strip()
                     break
                 if index in (timer_index, len(notebook.cells) - 1):
                     continue  # the injected cells: the fit timer and its report
@@ -164,7 +167,7 @@ def measure_notebook(path: Path) -> dict:
         "seconds": round(seconds, 1),
         "peak_memory_mb": round(peak_mb),
         "start_seconds": round(kernel_seconds + setup_cell, 1),
-        "fit_seconds": round(sum(f["seconds"] for f in fits), 1),
+        "fit_seconds": round(sum(f["seconds"] for f in fits), 1) if error is None else None,
         "slowest_cells": [{"cell": i, "seconds": round(s, 1), "source": line[:70]} for i, s, line in slowest],
         "fits": len(fits),
         "main_model": main_fit["model"] if main_fit else None,
@@ -211,6 +214,10 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "OVER BUDGET"
 
 
+def _or_dash(value) -> str:
+    return "-" if value is None else str(value)
+
+
 def _within_budget(row: dict) -> bool:
     return row["seconds"] <= TIME_BUDGET_S and row["peak_memory_mb"] <= MEMORY_BUDGET_MB
 
@@ -227,7 +234,7 @@ def format_table(notebooks: list[dict], setup: dict | None, generator: str | Non
             note = f"FAILED at {row['error']}"
         lines.append(
             f"| {row['notebook']} | {row['seconds']} | {row.get('start_seconds', '-')} | "
-            f"{row.get('fit_seconds', '-')} | {row['peak_memory_mb']} | "
+            f"{_or_dash(row.get('fit_seconds'))} | {row['peak_memory_mb']} | "
             f"{row['main_model'] or '-'} | {row['images_per_second'] or '-'} | {note} |"
         )
     if len(notebooks) > 1:
@@ -305,7 +312,10 @@ def main(argv: list[str] | None = None) -> int:
         import compile_options as compile_options_script  # beside this script
 
         print("timing XLA and thread settings ...", flush=True)
-        compile_options = compile_options_script.measure(repeats=3, rounds=2)
+        try:
+            compile_options = compile_options_script.measure(repeats=3, rounds=2)
+        except RuntimeError as failure:  # report it with the rest: a benchmark is a survey
+            compile_options = {"error": str(failure)}
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     machine += f", COURSE_SCALE={os.environ.get('COURSE_SCALE', '1')}"
@@ -316,7 +326,10 @@ def main(argv: list[str] | None = None) -> int:
         table += slope_tradeoff.format_table(slope)
     if compile_options:
         table += "\n\nXLA and threads against the course's defaults (benchmarks/compile_options.py):\n\n"
-        table += compile_options_script.format_table(compile_options)
+        if "error" in compile_options:
+            table += f"FAILED: {compile_options['error']}"
+        else:
+            table += compile_options_script.format_table(compile_options)
     print(f"\nBenchmark on {machine}, {stamp}\n\n{table}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     record = {"machine": machine, "when": stamp, "notebooks": notebooks, "setup": setup,
@@ -324,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / f"benchmark-{stamp}.json").write_text(json.dumps(record, indent=2))
     (RESULTS / f"benchmark-{stamp}.md").write_text(f"Benchmark on {machine}, {stamp}\n\n{table}\n")
     print(f"\nwritten to {(RESULTS / f'benchmark-{stamp}.md').relative_to(ROOT)} and .json")
-    return 1 if any(row["error"] for row in notebooks) else 0
+    failed = any(row["error"] for row in notebooks) or (compile_options or {}).get("error")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -137,7 +137,9 @@ def test_benchmark_times_each_cell_under_its_number_in_the_file(tmp_path):
     assert row["error"].startswith("cell 4: ValueError: stop here"), row
     assert row["slowest_cells"][0]["cell"] == 3 and row["slowest_cells"][0]["source"] == "time.sleep(1.5)", row
     assert 1.5 <= row["slowest_cells"][0]["seconds"] < row["seconds"], row
-    assert row["fits"] == 0 and row["fit_seconds"] == 0 and row["start_seconds"] > 0, row
+    # the run stopped before the fit report: no seconds in fit rather than a made-up 0
+    assert row["fits"] == 0 and row["fit_seconds"] is None and row["start_seconds"] > 0, row
+    assert f"| 99_probe | {row['seconds']} | {row['start_seconds']} | - |" in benchmark.format_table([row], None, None)
 
 
 def test_compile_options_table_compares_each_setting_with_the_default(capsys):
@@ -149,13 +151,15 @@ def test_compile_options_table_compares_each_setting_with_the_default(capsys):
     measured = {
         "course default": dict.fromkeys(options.MODELS, result(10.0)),
         "1 thread": dict.fromkeys(options.MODELS, {**result(12.0), "ms_per_step_range": [10.0, 14.0]}),
+        "no determinism": dict.fromkeys(options.MODELS, result(20.0)),
         "XLA (no determinism)": {**dict.fromkeys(options.MODELS, result(5.0, xla=True)),
                                  options.MODELS[0]: result(10.0, xla=False)},
     }  # fmt: skip
     rows = [line for line in options.format_table(measured).splitlines() if line.startswith(f"| {options.MODELS[0]}")]
     assert rows == [f"| {options.MODELS[0]} | 10.0 ms [10.0-10.0] (2.0 s) | 12.0 ms [10.0-14.0] (2.0 s), x1.20 "
-                    "| 10.0 ms [10.0-10.0] (2.0 s), x1.00, XLA refused |"]
-    assert "5.0 ms [5.0-5.0] (2.0 s), x0.50 |" in options.format_table(measured)
+                    "| 20.0 ms [20.0-20.0] (2.0 s), x2.00 | 10.0 ms [10.0-10.0] (2.0 s), x0.50, XLA refused |"]
+    # XLA is set against its control, the same process without XLA, not against the default
+    assert "5.0 ms [5.0-5.0] (2.0 s), x0.25 |" in options.format_table(measured)
     for option in ("--repeats", "--rounds"):
         with pytest.raises(SystemExit):
             options.main([option, "0"])
