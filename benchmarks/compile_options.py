@@ -96,19 +96,22 @@ def _epoch_clock(keras):
 def measure_setting(setting: str, repeats: int) -> dict:
     """In this process: train every model under one setting; milliseconds per step and more."""
     determinism, jit, threads = SETTINGS[setting]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import warnings
 
+    from course_utils import setup
+
+    if determinism:  # the notebooks' own set-up, with this setting's threads
+        setup.setup_notebook(seed=0, threads=threads, verbose=False)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
     import numpy as np
     import tensorflow as tf
 
-    if threads is not None:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    if determinism:
-        tf.config.experimental.enable_op_determinism()
-    keras.utils.set_random_seed(0)
+    if not determinism:  # the same set-up by hand: setup_notebook always turns determinism on
+        if threads is not None:
+            setup._set_tensorflow_threads(tf, threads)
+        keras.utils.set_random_seed(0)
+        setup._freeze_import_time_objects()
     results = {}
     for name in MODELS:
         model, (x, y), batch, per_call, optimizer, loss = _build(keras, name)
@@ -214,7 +217,6 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, option) < 1:
             parser.error(f"--{option} must be at least 1, got {getattr(args, option)}")
     if args.setting:
-        sys.path.insert(0, str(ROOT))
         print(RESULT_MARKER + json.dumps(measure_setting(args.setting, args.repeats)))
         return 0
     print(format_table(measure(args.repeats, args.rounds)))

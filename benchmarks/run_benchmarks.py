@@ -132,6 +132,7 @@ def measure_notebook(path: Path) -> dict:
         started = time.perf_counter()
         error = None
         cell_seconds = []  # (index of the cell in the file, seconds, its first line)
+        injected = {timer_index: "the injected fit timer", len(notebook.cells) - 1: "the injected fit report"}
         with client.setup_kernel():
             kernel_seconds = time.perf_counter() - started
             memory = PeakMemory(client.km.provisioner.pid)
@@ -142,13 +143,11 @@ def measure_notebook(path: Path) -> dict:
                     client.execute_cell(cell, index)
                 except CellExecutionError as failure:
                     # Report it and go on with the other notebooks: a benchmark is a survey.
-                    injected = {timer_index: "the injected fit timer",
-                                len(notebook.cells) - 1: "the injected fit report"}  # fmt: skip
                     where = injected.get(index, f"cell {in_file}")
                     error = f"{where}: {failure.ename}: {failure.evalue}".strip()
                     break
-                if index in (timer_index, len(notebook.cells) - 1):
-                    continue  # the injected cells: the fit timer and its report
+                if index in injected:
+                    continue  # not the notebook's own
                 first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
                 cell_seconds.append((in_file, time.perf_counter() - cell_started, first_line))
             seconds = time.perf_counter() - started
@@ -313,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print("timing XLA and thread settings ...", flush=True)
         try:
-            compile_options = compile_options_script.measure(repeats=3, rounds=2)
+            compile_options = compile_options_script.measure(repeats=3)
         except RuntimeError as failure:  # report it with the rest: a benchmark is a survey
             compile_options = {"error": str(failure)}
 

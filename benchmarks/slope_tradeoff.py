@@ -20,7 +20,6 @@ notebook is at most 0.5 degrees on every seed, within the notebook's 30 s.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
@@ -48,13 +47,10 @@ def learning_rate(keras, peak: float, steps: int, warmup_share: float):
 
 
 def measure(seeds: tuple[int, ...]) -> list[dict]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from course_utils import setup_notebook, slope_data, slope_models, training
+
+    setup_notebook(seed=0, verbose=False)  # as notebook 05 starts: determinism, threads, seeds
     import keras
-    import tensorflow as tf
-
-    from course_utils import slope_data, slope_models, training
-
-    tf.config.experimental.enable_op_determinism()  # as setup_notebook does
     x_train, y_train = slope_data.make_slope_images(N_TRAIN, image_size=IMAGE_SIZE, seed=0)
     held_out = {
         "validation": slope_data.make_slope_images(N_HELD_OUT, image_size=IMAGE_SIZE, seed=2),
